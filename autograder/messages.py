@@ -47,7 +47,349 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+TEXTS.update({
+    "check.passed": {
+        "ja": "✔ {title}: 合格しました。",
+        "en": "✔ {title}: passed.",
+    },
+    "check.self_passed": {
+        "ja": "✔ {title}: 自己チェックに合格しました (採点では追加の非公開テストも行います)。",
+        "en": "✔ {title}: self-check passed (grading runs further hidden tests).",
+    },
+    "check.failed": {"ja": "✘ {title}: {problem}", "en": "✘ {title}: {problem}"},
+    "check.hint": {"ja": "ヒント: {hint}", "en": "Hint: {hint}"},
+    "check.note": {"ja": "補足: {note}", "en": "Note: {note}"},
+})
+
+# Check titles, shown in front of every verdict.
+TITLES: dict[str, dict[str, str]] = {
+    "check_architecture": {"ja": "モデルの構造 (練習10)", "en": "Model architecture (Practice 10)"},
+    "check_loss": {"ja": "損失関数の設定 (練習10)", "en": "Loss configuration (Practice 10)"},
+    "check_training": {"ja": "コンパイルと学習 (練習10)", "en": "Compilation and training (Practice 10)"},
+    "check_accuracy": {"ja": "テストデータでの正解率 (練習10)", "en": "Test accuracy (Practice 10)"},
+    "check_probability": {"ja": "確率への変換 (練習11)", "en": "Conversion to probabilities (Practice 11)"},
+    "check_first_label": {"ja": "1 枚目の画像の予測 (練習11)", "en": "Prediction for image 0 (Practice 11)"},
+    "check_argmax_axis": {"ja": "全画像の予測ラベル (練習12)", "en": "Predicted labels for all images (Practice 12)"},
+    "check_accuracy_score": {"ja": "正解率の計算 (練習12)", "en": "Accuracy computation (Practice 12)"},
+}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One diagnosable mistake: what is wrong and what to try, in each language."""
+
+    problem: dict[str, str]
+    hint: dict[str, str]
+
+
+def _m(ja: tuple[str, str], en: tuple[str, str]) -> Mistake:
+    return Mistake(problem={"ja": ja[0], "en": en[0]}, hint={"ja": ja[1], "en": en[1]})
+
+
+# Every mistake a check can report, keyed by a stable mistake id (used in reports and CSVs).
+MISTAKES: dict[str, Mistake] = {
+    # Inputs that earlier cells should have defined.
+    "input.missing": _m(
+        ("変数 `{name}` が定義されていません。{practice} のセルがエラーで止まったか、まだ実行されていない可能性があります。",
+         "{practice} のセルを上から順に実行し、エラーが出ていないか確かめてください。"),
+        ("The variable `{name}` is not defined. The {practice} cell may have stopped with an error or was not run.",
+         "Run the {practice} cell (and the cells above it) in order and make sure it finishes without an error."),
+    ),
+    "input.test_data_changed": _m(
+        ("`X_test` が配布したテストデータと一致しません (そのまま、または 255 で割ったもののどちらかである必要があります)。",
+         "データ読み込みと正規化のセルを書き換えずに、上から実行し直してください。"),
+        ("`X_test` does not match the distributed test data (it must be either unchanged or divided by 255).",
+         "Do not modify the data loading and scaling cells; re-run them from the top."),
+    ),
+    "input.model_failed": _m(
+        ("採点用に `model` で予測しようとしたところエラーになりました: {error}",
+         "`model.predict(X_test)` が自分のノートブックでエラーなく動くか確かめてください。"),
+        ("Predicting with `model` for grading raised an error: {error}",
+         "Check that `model.predict(X_test)` runs without an error in your notebook."),
+    ),
+    "input.student_error": _m(
+        ("あなたのオブジェクトを調べている途中でエラーになりました: {error}",
+         "この練習のセルをもう一度見直し、教材どおりの型の値を作っているか確かめてください。"),
+        ("Inspecting your objects raised an error: {error}",
+         "Review this practice's cell and check that it creates values of the types the lesson uses."),
+    ),
+    # check_architecture
+    "architecture.not_a_model": _m(
+        ("`model` が Keras のモデルではありません (型: {type})。",
+         "`model = tf.keras.Sequential([tf.keras.layers.Dense(10)])` のように Sequential モデルを作ってください。"),
+        ("`model` is not a Keras model (type: {type}).",
+         "Build a Sequential model, e.g. `model = tf.keras.Sequential([tf.keras.layers.Dense(10)])`."),
+    ),
+    "architecture.not_built": _m(
+        ("`model` の重みがまだ作られていません (一度も学習も予測もされていません)。",
+         "`model.fit(X_train, y_train, epochs=5)` を実行してモデルを学習させてください。"),
+        ("`model` has no weights yet (it was never trained or called).",
+         "Train it with `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "architecture.extra_layers": _m(
+        ("重みを持つ層が {count} 個あります。この練習では Dense 層 1 つだけのモデルを作ります。",
+         "隠れ層を削除し、`tf.keras.Sequential([tf.keras.layers.Dense(10)])` にしてください。"),
+        ("The model has {count} layers with weights. This exercise uses exactly one Dense layer.",
+         "Remove the hidden layers: `tf.keras.Sequential([tf.keras.layers.Dense(10)])`."),
+    ),
+    "architecture.no_weighted_layer": _m(
+        ("モデルに重みを持つ層がありません。",
+         "`tf.keras.layers.Dense(10)` をモデルに入れてください。"),
+        ("The model has no layer with weights.",
+         "Put a `tf.keras.layers.Dense(10)` layer in the model."),
+    ),
+    "architecture.not_dense": _m(
+        ("重みを持つ層が Dense ではなく {layer} です。",
+         "`tf.keras.layers.Dense(10)` を使ってください。"),
+        ("The layer with weights is a {layer}, not a Dense layer.",
+         "Use `tf.keras.layers.Dense(10)`."),
+    ),
+    "architecture.wrong_units": _m(
+        ("出力層のユニット数が {units} です。数字は 0〜9 の 10 クラスなので、出力は 10 個必要です。",
+         "`Dense(10)` のように、ユニット数をクラスの数 10 にしてください。"),
+        ("The output layer has {units} units. There are 10 digit classes (0-9), so it needs 10 outputs.",
+         "Use `Dense(10)`: one unit per class."),
+    ),
+    "architecture.wrong_inputs": _m(
+        ("Dense 層の入力が {inputs} 次元です。画像は 784 (=28×28) 次元のベクトルです。",
+         "`X_train` をそのまま (784 列のまま) `fit` に渡してください。"),
+        ("The Dense layer has {inputs} inputs. Each image is a vector of 784 (=28x28) pixels.",
+         "Pass `X_train` unchanged (784 columns) to `fit`."),
+    ),
+    "architecture.nonlinear_activation": _m(
+        ("出力層に活性化関数 `{activation}` が付いています。この出力はロジット (活性化なし) であるべきです。",
+         "`Dense(10)` から `activation=...` を外してください。確率への変換は練習11で softmax を使って行います。"),
+        ("The output layer has the activation `{activation}`. The output should be logits (no activation).",
+         "Remove `activation=...` from `Dense(10)`; Practice 11 converts logits to probabilities with softmax."),
+    ),
+    "architecture.softmax_with_logits_loss": _m(
+        ("出力層が softmax なのに、損失関数は `from_logits=True` (ロジットを受け取る設定) です。softmax が二重にかかります。",
+         "教材どおり出力層の softmax を外すか、損失関数を `from_logits=False` にしてください。"),
+        ("The output layer applies softmax, but the loss uses `from_logits=True`, so softmax is applied twice.",
+         "Remove the softmax from the output layer as in the lesson, or set `from_logits=False` in the loss."),
+    ),
+    "architecture.unexpected_layer": _m(
+        ("モデルに想定外の層 {layer} があります。",
+         "`tf.keras.Sequential([tf.keras.layers.Dense(10)])` だけにしてください。"),
+        ("The model contains an unexpected layer: {layer}.",
+         "Use just `tf.keras.Sequential([tf.keras.layers.Dense(10)])`."),
+    ),
+    # check_loss
+    "loss.loss_fn_missing": _m(
+        ("変数 `loss_fn` が定義されていません。",
+         "`loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` を書いてください。"),
+        ("The variable `loss_fn` is not defined.",
+         "Write `loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)`."),
+    ),
+    "loss.not_compiled": _m(
+        ("`model` がコンパイルされていません。",
+         "`model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])` を実行してください。"),
+        ("`model` was not compiled.",
+         "Run `model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])`."),
+    ),
+    "loss.logits_need_from_logits": _m(
+        ("モデルの出力はロジット (softmax 前の値) なので、損失関数の側で softmax をかける `from_logits=True` が必要です。",
+         "`tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` を使ってください。"),
+        ("The model outputs logits, so the loss must apply softmax itself: it needs `from_logits=True`.",
+         "Use `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)`."),
+    ),
+    "loss.probabilities_need_no_logits": _m(
+        ("モデルの出力はすでに softmax を通った確率なので、損失関数は `from_logits=False` である必要があります。",
+         "出力層の softmax を外して `from_logits=True` にするのが教材の形です。"),
+        ("The model already outputs softmax probabilities, so the loss must use `from_logits=False`.",
+         "The lesson's form is to remove the output softmax and keep `from_logits=True`."),
+    ),
+    "loss.categorical_with_int_labels": _m(
+        ("`CategoricalCrossentropy` は one-hot ベクトルのラベル用です。この教材のラベルは整数 (0〜9) です。",
+         "整数ラベルには `SparseCategoricalCrossentropy(from_logits=True)` を使ってください。"),
+        ("`CategoricalCrossentropy` expects one-hot labels, but the labels here are integers (0-9).",
+         "For integer labels use `SparseCategoricalCrossentropy(from_logits=True)`."),
+    ),
+    "loss.wrong_loss": _m(
+        ("損失関数が `{loss}` です。多クラス分類には交差エントロピーを使います。",
+         "`tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` を使ってください。"),
+        ("The loss is `{loss}`. Multi-class classification uses cross-entropy.",
+         "Use `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)`."),
+    ),
+    # check_training
+    "training.not_compiled": _m(
+        ("`model` がコンパイルされていません。",
+         "`model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])` を実行してください。"),
+        ("`model` was not compiled.",
+         "Run `model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])`."),
+    ),
+    "training.not_fitted": _m(
+        ("`model` はコンパイルされていますが、まだ学習 (`fit`) されていません。",
+         "`model.fit(X_train, y_train, epochs=5)` を実行してください。"),
+        ("`model` is compiled but was never trained with `fit`.",
+         "Run `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.wrong_optimizer": _m(
+        ("最適化手法が {optimizer} です。この練習では Adam を使います。",
+         "`model.compile(optimizer='adam', ...)` としてください。"),
+        ("The optimizer is {optimizer}. This exercise uses Adam.",
+         "Use `model.compile(optimizer='adam', ...)`."),
+    ),
+    "training.missing_accuracy_metric": _m(
+        ("`metrics` に正解率 (`'accuracy'`) が入っていません。",
+         "`model.compile(..., metrics=['accuracy'])` としてください。"),
+        ("`metrics` does not include accuracy (`'accuracy'`).",
+         "Use `model.compile(..., metrics=['accuracy'])`."),
+    ),
+    "training.too_few_epochs": _m(
+        ("学習したエポック数が {epochs} です。少なくとも 5 エポック学習させてください。",
+         "`model.fit(X_train, y_train, epochs=5)` としてください。"),
+        ("The model was trained for {epochs} epoch(s). Train it for at least 5 epochs.",
+         "Use `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.partial_training_set": _m(
+        ("学習に訓練データの一部しか使われていません (1 エポックあたり {steps} ステップ、全体なら {expected} ステップ)。",
+         "`model.fit(X_train, y_train, epochs=5)` のように、訓練データ全体を渡してください。"),
+        ("Only part of the training set was used ({steps} steps per epoch; the whole set needs {expected}).",
+         "Pass the whole training set: `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    # check_accuracy
+    "accuracy.below_threshold": _m(
+        ("テストデータでの正解率が {accuracy:.3f} で、合格ライン {threshold:.3f} に届きません。",
+         "ラベルを整数に変換したか、損失関数の `from_logits`、`epochs=5` を確認してください。"),
+        ("The test accuracy is {accuracy:.3f}, below the pass mark {threshold:.3f}.",
+         "Check that the labels were converted to int, the loss's `from_logits`, and `epochs=5`."),
+    ),
+    # check_probability
+    "probability.wrong_shape": _m(
+        ("`probability` の形が {shape} です。(テスト画像の枚数, 10) = {expected} である必要があります。",
+         "`probability = scipy.special.softmax(predictions, axis=1)` としてください。"),
+        ("`probability` has shape {shape}; it must be (number of test images, 10) = {expected}.",
+         "Use `probability = scipy.special.softmax(predictions, axis=1)`."),
+    ),
+    "probability.is_logits": _m(
+        ("`probability` が `predictions` (ロジット) のままで、確率になっていません。",
+         "softmax で確率に変換してください: `scipy.special.softmax(predictions, axis=1)`。"),
+        ("`probability` is still the raw `predictions` (logits), not probabilities.",
+         "Convert with softmax: `scipy.special.softmax(predictions, axis=1)`."),
+    ),
+    "probability.wrong_axis": _m(
+        ("softmax をかける向きが違います。各列の合計が 1 になっていて、各画像 (各行) の合計が 1 になっていません。",
+         "画像ごと (行ごと) に確率にするため `axis=1` を指定してください。"),
+        ("softmax was applied along the wrong axis: each column sums to 1 instead of each image (row).",
+         "Use `axis=1` so that each image's 10 scores become probabilities."),
+    ),
+    "probability.not_normalized": _m(
+        ("`probability` の各行の合計が 1 になっていません。確率ではありません。",
+         "`scipy.special.softmax(predictions, axis=1)` で変換してください。"),
+        ("The rows of `probability` do not sum to 1, so they are not probabilities.",
+         "Convert with `scipy.special.softmax(predictions, axis=1)`."),
+    ),
+    "probability.not_from_model": _m(
+        ("`probability` が今の `model` の予測の softmax と一致しません。",
+         "`predictions = model.predict(X_test)` を実行し直してから softmax をかけてください。"),
+        ("`probability` is not the softmax of the current `model`'s predictions.",
+         "Re-run `predictions = model.predict(X_test)` and apply softmax to it."),
+    ),
+    # check_first_label
+    "first_label.not_integer": _m(
+        ("`first_label` が整数 (クラス番号) ではありません (値: {value})。",
+         "`first_label = np.argmax(probability[0])` としてください。"),
+        ("`first_label` is not an integer class (value: {value}).",
+         "Use `first_label = np.argmax(probability[0])`."),
+    ),
+    "first_label.flat_argmax": _m(
+        ("`first_label` が {value} です。配列全体で argmax をとったため、10 以上の位置が返っています。",
+         "1 枚目の画像だけを見るために `[0]` を付け、`np.argmax(probability[0])` としてください。"),
+        ("`first_label` is {value}: argmax over the whole array returns a flat position, not a class.",
+         "Select the first image with `[0]`: `np.argmax(probability[0])`."),
+    ),
+    "first_label.wrong": _m(
+        ("`first_label` が {value} ですが、1 枚目の画像の確率が最も高いクラスは {expected} です。",
+         "`np.argmax(probability[0])` で 1 枚目の画像 (0 行目) の最大のクラスを求めてください。"),
+        ("`first_label` is {value}, but the most probable class for image 0 is {expected}.",
+         "Use `np.argmax(probability[0])`: the largest class in row 0."),
+    ),
+    # check_argmax_axis
+    "argmax.axis0": _m(
+        ("`axis=0` で argmax をとると、ラベルごとに「どの画像がいちばん高いか」を探してしまいます。知りたいのは画像ごとに「どのラベルがいちばん高いか」です。",
+         "画像ごと (行ごと) に最大のラベルを探すため `np.argmax(probability, axis=1)` としてください。"),
+        ("argmax with `axis=0` searches across images for each label; we want, for each image, the label with the highest probability.",
+         "Search across labels for each image (row): `np.argmax(probability, axis=1)`."),
+    ),
+    "argmax.wrong_shape": _m(
+        ("`y_predict` の形が {shape} です。テスト画像 1 枚につき 1 つのラベル、つまり {expected} である必要があります。",
+         "`y_predict = np.argmax(probability, axis=1)` としてください。"),
+        ("`y_predict` has shape {shape}; it needs one label per test image: {expected}.",
+         "Use `y_predict = np.argmax(probability, axis=1)`."),
+    ),
+    "argmax.wrong_values": _m(
+        ("`y_predict` が、モデルの予測の画像ごとの argmax と {mismatches} 件食い違っています。",
+         "`y_predict = np.argmax(probability, axis=1)` としてください。"),
+        ("`y_predict` differs from the per-image argmax of the model's predictions in {mismatches} images.",
+         "Use `y_predict = np.argmax(probability, axis=1)`."),
+    ),
+    # check_accuracy_score
+    "accuracy_score.not_a_fraction": _m(
+        ("`accuracy` が 0〜1 の数値ではありません (値: {value})。",
+         "`accuracy = accuracy_score(y_test, y_predict)` としてください (百分率にしないでください)。"),
+        ("`accuracy` is not a number between 0 and 1 (value: {value}).",
+         "Use `accuracy = accuracy_score(y_test, y_predict)` (not a percentage)."),
+    ),
+    "accuracy_score.hard_coded": _m(
+        ("`accuracy` に数値が直接書かれています。値は計算で求めてください。",
+         "`accuracy = accuracy_score(y_test, y_predict)` としてください。"),
+        ("`accuracy` is a number typed into the code. Compute it instead.",
+         "Use `accuracy = accuracy_score(y_test, y_predict)`."),
+    ),
+    "accuracy_score.on_training_set": _m(
+        ("`accuracy` が訓練データでの正解率 ({value:.4f}) になっています。テストデータで測る必要があります。",
+         "`accuracy_score(y_test, y_predict)` のようにテストデータのラベルと予測を比べてください。"),
+        ("`accuracy` is the accuracy on the training set ({value:.4f}). It must be measured on the test set.",
+         "Compare the test labels with the predictions: `accuracy_score(y_test, y_predict)`."),
+    ),
+    "accuracy_score.wrong_predictions": _m(
+        ("`accuracy` ({value:.4f}) が正しい予測から計算した正解率 ({expected:.4f}) と一致しません。間違った予測ラベルから計算しています。",
+         "先に `y_predict = np.argmax(probability, axis=1)` を正しく求めてから `accuracy_score(y_test, y_predict)` を計算してください。"),
+        ("`accuracy` ({value:.4f}) does not match the accuracy of the correct predictions ({expected:.4f}): it was computed from wrong predicted labels.",
+         "Compute `y_predict = np.argmax(probability, axis=1)` first, then `accuracy_score(y_test, y_predict)`."),
+    ),
+    "accuracy_score.mismatch": _m(
+        ("`accuracy` ({value:.4f}) がテストデータでの正解率 ({expected:.4f}) と一致しません。",
+         "`accuracy = accuracy_score(y_test, y_predict)` としてください。"),
+        ("`accuracy` ({value:.4f}) does not match the test accuracy ({expected:.4f}).",
+         "Use `accuracy = accuracy_score(y_test, y_predict)`."),
+    ),
+    "accuracy_score.evaluate_mismatch": _m(
+        ("`eval_accuracy` ({value}) が `model.evaluate` の正解率 ({expected:.4f}) と一致しません。",
+         "`eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)` としてください。"),
+        ("`eval_accuracy` ({value}) does not match the accuracy from `model.evaluate` ({expected:.4f}).",
+         "Use `eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)`."),
+    ),
+}
+
+# Notes attached to a passing verdict: accepted variants that differ from the lesson's form.
+NOTES: dict[str, dict[str, str]] = {
+    "loss.softmax_equivalent": {
+        "ja": "出力層の softmax と `from_logits=False` の組み合わせは、教材の形 (出力はロジット、`from_logits=True`) と同じ意味なので正解とします。",
+        "en": "A softmax output with `from_logits=False` is equivalent to the lesson's form (logits with `from_logits=True`), so it is accepted.",
+    },
+}
+
+
 def text(key: str, lang: str | None = None, **fields: object) -> str:
     """Return the text ``key`` in ``lang`` (default: the current language), formatted."""
     entry = TEXTS[key]
     return entry[lang or current_language()].format(**fields)
+
+
+def title(check_id: str, lang: str | None = None) -> str:
+    """The human title of an autograder check cell."""
+    return TITLES[check_id][lang or current_language()]
+
+
+def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> tuple[str, str]:
+    """Return ``(problem, hint)`` for a mistake id, formatted in ``lang``."""
+    lang = lang or current_language()
+    entry = MISTAKES[mistake_id]
+    return entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
+
+
+def note_text(note_id: str, lang: str | None = None) -> str:
+    """The text of a note attached to a passing verdict."""
+    return NOTES[note_id][lang or current_language()]
