@@ -44,6 +44,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "データファイル {path} を読み込めません (壊れているか形式が違います): {reason}",
         "en": "Cannot read data file {path} (corrupt or in the wrong format): {reason}",
     },
+    "data.error.unknown_dir": {
+        "ja": "フォルダ {path} には MNIST の idx ファイル (train-images-idx3-ubyte[.gz] など) も scikit-learn の mnist_784 キャッシュ (openml/) もありません。",
+        "en": "Folder {path} holds neither the MNIST idx files (train-images-idx3-ubyte[.gz], ...) nor a scikit-learn mnist_784 cache (openml/).",
+    },
 }
 
 
@@ -59,6 +63,11 @@ TEXTS.update({
     "check.failed": {"ja": "✘ {title}: {problem}", "en": "✘ {title}: {problem}"},
     "check.hint": {"ja": "ヒント: {hint}", "en": "Hint: {hint}"},
     "check.note": {"ja": "補足: {note}", "en": "Note: {note}"},
+    # Cell names, used for the ``cell`` field of messages.
+    "cell.data": {"ja": "データ読み込み", "en": "data loading"},
+    "cell.practice10": {"ja": "練習10", "en": "Practice 10"},
+    "cell.practice11": {"ja": "練習11", "en": "Practice 11"},
+    "cell.practice12": {"ja": "練習12", "en": "Practice 12"},
 })
 
 # Check titles, shown in front of every verdict.
@@ -75,25 +84,25 @@ TITLES: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class Mistake:
+class MistakeText:
     """One diagnosable mistake: what is wrong and what to try, in each language."""
 
     problem: dict[str, str]
     hint: dict[str, str]
 
 
-def _m(ja: tuple[str, str], en: tuple[str, str]) -> Mistake:
-    return Mistake(problem={"ja": ja[0], "en": en[0]}, hint={"ja": ja[1], "en": en[1]})
+def _m(ja: tuple[str, str], en: tuple[str, str]) -> MistakeText:
+    return MistakeText(problem={"ja": ja[0], "en": en[0]}, hint={"ja": ja[1], "en": en[1]})
 
 
 # Every mistake a check can report, keyed by a stable mistake id (used in reports and CSVs).
-MISTAKES: dict[str, Mistake] = {
+MISTAKES: dict[str, MistakeText] = {
     # Inputs that earlier cells should have defined.
     "input.missing": _m(
-        ("変数 `{name}` が定義されていません。{practice} のセルがエラーで止まったか、まだ実行されていない可能性があります。",
-         "{practice} のセルを上から順に実行し、エラーが出ていないか確かめてください。"),
-        ("The variable `{name}` is not defined. The {practice} cell may have stopped with an error or was not run.",
-         "Run the {practice} cell (and the cells above it) in order and make sure it finishes without an error."),
+        ("変数 `{name}` が定義されていません。{cell} のセルがエラーで止まったか、まだ実行されていない可能性があります。",
+         "{cell} のセルを上から順に実行し、エラーが出ていないか確かめてください。"),
+        ("The variable `{name}` is not defined. The {cell} cell may have stopped with an error or was not run.",
+         "Run the {cell} cell (and the cells above it) in order and make sure it finishes without an error."),
     ),
     "input.test_data_changed": _m(
         ("`X_test` が配布したテストデータと一致しません (そのまま、または 255 で割ったもののどちらかである必要があります)。",
@@ -274,6 +283,12 @@ MISTAKES: dict[str, Mistake] = {
         ("softmax was applied along the wrong axis: each column sums to 1 instead of each image (row).",
          "Use `axis=1` so that each image's 10 scores become probabilities."),
     ),
+    "probability.no_axis": _m(
+        ("softmax が配列全体 (全画像・全ラベル) にまとめてかかっています。`scipy.special.softmax` は `axis` を省略すると全体で合計 1 にします。",
+         "画像ごと (行ごと) に確率にするため `axis=1` を指定してください。"),
+        ("softmax was applied to the whole array at once: `scipy.special.softmax` without `axis` makes the entire array sum to 1.",
+         "Pass `axis=1` so that each image (row) becomes a probability distribution."),
+    ),
     "probability.not_normalized": _m(
         ("`probability` の各行の合計が 1 になっていません。確率ではありません。",
          "`scipy.special.softmax(predictions, axis=1)` で変換してください。"),
@@ -387,6 +402,8 @@ def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> 
     """Return ``(problem, hint)`` for a mistake id, formatted in ``lang``."""
     lang = lang or current_language()
     entry = MISTAKES[mistake_id]
+    if "cell" in fields:  # cell names are stored language-neutral and translated here
+        fields = {**fields, "cell": text(f"cell.{fields['cell']}", lang)}
     return entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
 
 

@@ -1,0 +1,46 @@
+"""The one call that every autograder test cell makes.
+
+A test cell reads::
+
+    from autograder.cells import verify
+    verify("check_architecture", globals())              # visible self-check
+    ### BEGIN HIDDEN TESTS
+    verify("check_architecture", globals(), hidden=True)  # full check, at grading time
+    ### END HIDDEN TESTS
+
+A failing check raises :class:`CheckFailed`, which IPython renders as the check's message and
+hint only (via ``_render_traceback_``): nbgrader still sees an error and gives 0 points, and
+the student reads two sentences instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .checks import run_check
+from .context import Context
+
+
+class CheckFailed(AssertionError):
+    """A failed check, displayed without a traceback."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def _render_traceback_(self) -> list[str]:
+        return self.lines
+
+
+def verify(check_id: str, namespace: Mapping[str, Any], *, hidden: bool = False) -> None:
+    """Run check ``check_id`` on the notebook's ``namespace``; raise :class:`CheckFailed` if it fails.
+
+    The notebook's executed cell sources come from IPython's input history (``In``), so checks
+    that read the student's code see exactly what ran.
+    """
+    ctx = Context(namespace, sources=namespace.get("In") or [])
+    verdict = run_check(check_id, ctx, full=hidden)
+    if not verdict.passed:
+        raise CheckFailed(verdict.lines())
+    print("\n".join(verdict.lines(self_check=not hidden)))

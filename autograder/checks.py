@@ -1,0 +1,270 @@
+"""The eight autograder checks, each written once.
+
+The same function serves the student's visible self-check (``full=False``: the basic
+requirements), the hidden test (``full=True``: everything) and, later, the clean-process
+verdict. A check body raises :class:`~autograder.verdict.Mistake` at the first problem it
+finds; :func:`run_check` turns the outcome into a :class:`~autograder.verdict.Verdict`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from . import model_facts, source_scan
+from .context import Context
+from .thresholds import accuracy_threshold
+from .verdict import Mistake, Verdict
+
+Notes = tuple[str, ...]
+
+
+def _model(ctx: Context) -> keras.Model:
+    model = ctx.get("model")
+    if not isinstance(model, keras.Model):
+        raise Mistake("architecture.not_a_model", type=type(model).__name__)
+    return model
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, in the grader's own code so that no student patch can reach it."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is a real scalar (Python, NumPy or 0-d tensor), else ``None``."""
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001
+        return None
+    if arr.shape != () or arr.dtype.kind not in "iuf" or arr.dtype == bool:
+        return None
+    return float(arr)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_architecture(ctx: Context, full: bool) -> Notes:
+    model = _model(ctx)
+    if not model.built or not model.weights:
+        raise Mistake("architecture.not_built")
+    arch = model_facts.architecture(model)
+    if not arch.weighted:
+        raise Mistake("architecture.no_weighted_layer")
+    last = arch.weighted[-1]
+    if not isinstance(last, keras.layers.Dense):
+        raise Mistake("architecture.not_dense", layer=type(last).__name__)
+    if last.units != 10:
+        raise Mistake("architecture.wrong_units", units=last.units)
+    if not full:
+        return ()
+    if len(arch.weighted) > 1:
+        raise Mistake("architecture.extra_layers", count=len(arch.weighted))
+    if last.kernel.shape[0] != 784:
+        raise Mistake("architecture.wrong_inputs", inputs=last.kernel.shape[0])
+    if arch.unexpected:
+        raise Mistake("architecture.unexpected_layer", layer=", ".join(arch.unexpected))
+    if arch.output_activation == "softmax":
+        config = model_facts.compile_config(model)
+        if config is not None and model_facts.loss_facts(model.loss).from_logits:
+            raise Mistake("architecture.softmax_with_logits_loss")
+    elif arch.output_activation != "linear":
+        raise Mistake("architecture.nonlinear_activation", activation=arch.output_activation)
+    return ()
+
+
+def check_loss(ctx: Context, full: bool) -> Notes:
+    model = _model(ctx)
+    if not ctx.has("loss_fn"):
+        raise Mistake("loss.loss_fn_missing")
+    if model_facts.compile_config(model) is None:
+        raise Mistake("loss.not_compiled")
+    if not full:
+        return ()
+    loss = model_facts.loss_facts(model.loss)
+    if loss.kind == "categorical":
+        raise Mistake("loss.categorical_with_int_labels")
+    if loss.kind != "sparse":
+        raise Mistake("loss.wrong_loss", loss=loss.name)
+    if model_facts.architecture(model).outputs_probabilities:
+        if loss.from_logits:
+            raise Mistake("loss.probabilities_need_no_logits")
+        return ("loss.softmax_equivalent",)
+    if not loss.from_logits:
+        raise Mistake("loss.logits_need_from_logits")
+    return ()
+
+
+def check_training(ctx: Context, full: bool) -> Notes:
+    model = _model(ctx)
+    config = model_facts.compile_config(model)
+    if config is None:
+        raise Mistake("training.not_compiled")
+    training = model_facts.training(model)
+    if training.iterations == 0:
+        raise Mistake("training.not_fitted")
+    if not full:
+        return ()
+    optimizer = model_facts.optimizer_name(config)
+    if optimizer.lower() != "adam":
+        raise Mistake("training.wrong_optimizer", optimizer=optimizer)
+    if not model_facts.has_accuracy_metric(config):
+        raise Mistake("training.missing_accuracy_metric")
+    if training.epochs < 5:
+        raise Mistake("training.too_few_epochs", epochs=training.epochs)
+    fit = source_scan.last_fit_call(ctx.sources)
+    if fit is not None and fit.batch_size is not None and training.steps_per_epoch:
+        rows = len(ctx.data.X_train) * (1.0 - fit.validation_split)
+        expected = math.ceil(rows / fit.batch_size)
+        if training.steps_per_epoch < expected:
+            raise Mistake("training.partial_training_set",
+                          steps=training.steps_per_epoch, expected=expected)
+    return ()
+
+
+def check_accuracy(ctx: Context, full: bool) -> Notes:
+    model = _model(ctx)
+    ref = ctx.reference
+    outputs = ref.outputs(model)
+    if outputs.ndim != 2 or outputs.shape[1] != 10:
+        raise Mistake("architecture.wrong_units", units=outputs.shape[-1] if outputs.ndim else 0)
+    if not full:
+        return ()
+    accuracy = float(np.mean(outputs.argmax(axis=1) == ref.y_test))
+    threshold = accuracy_threshold(ref.data.source, ref.preprocessing)
+    if accuracy < threshold:
+        raise Mistake("accuracy.below_threshold", accuracy=accuracy, threshold=threshold)
+    return ()
+
+
+def check_probability(ctx: Context, full: bool) -> Notes:
+    model = _model(ctx)
+    ref = ctx.reference
+    expected_shape = (len(ref.y_test), 10)
+    try:
+        probability = np.asarray(ctx.get("probability"), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Mistake("probability.wrong_shape", shape=type(ctx.get("probability")).__name__,
+                      expected=expected_shape) from None
+    if probability.shape != expected_shape:
+        raise Mistake("probability.wrong_shape", shape=probability.shape, expected=expected_shape)
+    if not full:
+        return ()
+    outputs = ref.outputs(model).astype(np.float64)
+    if not np.allclose(probability.sum(axis=1), 1.0, atol=1e-3):
+        if np.allclose(probability, outputs, atol=1e-4):
+            raise Mistake("probability.is_logits")
+        if np.allclose(probability.sum(axis=0), 1.0, atol=1e-3):
+            raise Mistake("probability.wrong_axis")
+        if math.isclose(float(probability.sum()), 1.0, abs_tol=1e-3):
+            raise Mistake("probability.no_axis")
+        raise Mistake("probability.not_normalized")
+    candidates = [_softmax(outputs)]
+    if model_facts.architecture(model).outputs_probabilities:
+        candidates.append(outputs)  # the model already outputs probabilities
+    if not any(np.allclose(probability, c, atol=1e-4) for c in candidates):
+        raise Mistake("probability.not_from_model")
+    return ()
+
+
+def check_first_label(ctx: Context, full: bool) -> Notes:
+    value = ctx.get("first_label")
+    number = _number(value)
+    if number is None or number != int(number):
+        raise Mistake("first_label.not_integer", value=_short(value))
+    label = int(number)
+    if not 0 <= label < 10:
+        raise Mistake("first_label.flat_argmax", value=label)
+    if not full:
+        return ()
+    expected = int(ctx.reference.outputs(_model(ctx))[0].argmax())
+    if label != expected:
+        raise Mistake("first_label.wrong", value=label, expected=expected)
+    return ()
+
+
+def check_argmax_axis(ctx: Context, full: bool) -> Notes:
+    axis0 = source_scan.uses_argmax_axis0(source_scan.cell_assigning(ctx.sources, "y_predict"))
+    if axis0 and not ctx.has("y_predict"):
+        raise Mistake("argmax.axis0")  # the cell crashed, but its source tells what went wrong
+    y_predict = np.asarray(ctx.get("y_predict"))
+    n = len(ctx.reference.y_test)
+    if y_predict.shape != (n,):
+        if axis0 or y_predict.shape == (10,):
+            raise Mistake("argmax.axis0")
+        raise Mistake("argmax.wrong_shape", shape=y_predict.shape, expected=(n,))
+    if not full:
+        return ()
+    expected = ctx.reference.outputs(_model(ctx)).argmax(axis=1)
+    mismatches = int(np.sum(y_predict != expected))
+    if mismatches > n // 1000:  # tolerate float ties between softmax and logits
+        raise Mistake("argmax.axis0" if axis0 else "argmax.wrong_values", mismatches=mismatches)
+    return ()
+
+
+def check_accuracy_score(ctx: Context, full: bool) -> Notes:
+    value = ctx.get("accuracy")
+    accuracy = _number(value)
+    if accuracy is None or not 0.0 <= accuracy <= 1.0:
+        raise Mistake("accuracy_score.not_a_fraction", value=_short(value))
+    if not full:
+        return ()
+    if source_scan.assigns_constant(source_scan.cell_assigning(ctx.sources, "accuracy"), "accuracy"):
+        raise Mistake("accuracy_score.hard_coded")
+    model, ref = _model(ctx), ctx.reference
+    expected = float(np.mean(ref.outputs(model).argmax(axis=1) == ref.y_test))
+    if not math.isclose(accuracy, expected, abs_tol=1e-6):
+        train_pred = np.asarray(model.predict(ref.X_train, verbose=0)).argmax(axis=1)
+        if math.isclose(accuracy, float(np.mean(train_pred == ref.y_train)), abs_tol=1e-6):
+            raise Mistake("accuracy_score.on_training_set", value=accuracy)
+        y_predict = np.asarray(ctx.namespace.get("y_predict", []))
+        if y_predict.shape == ref.y_test.shape and math.isclose(
+                accuracy, float(np.mean(y_predict == ref.y_test)), abs_tol=1e-6):
+            raise Mistake("accuracy_score.wrong_predictions", value=accuracy, expected=expected)
+        raise Mistake("accuracy_score.mismatch", value=accuracy, expected=expected)
+    eval_accuracy = _number(ctx.get("eval_accuracy"))
+    if eval_accuracy is None or not math.isclose(eval_accuracy, expected, abs_tol=2e-3):
+        raise Mistake("accuracy_score.evaluate_mismatch",
+                      value=_short(ctx.get("eval_accuracy")), expected=expected)
+    return ()
+
+
+@dataclass(frozen=True)
+class Check:
+    check_id: str
+    points: int
+    body: Callable[[Context, bool], Notes]
+
+
+CHECKS: dict[str, Check] = {c.check_id: c for c in (
+    Check("check_architecture", 2, check_architecture),
+    Check("check_loss", 2, check_loss),
+    Check("check_training", 2, check_training),
+    Check("check_accuracy", 2, check_accuracy),
+    Check("check_probability", 2, check_probability),
+    Check("check_first_label", 1, check_first_label),
+    Check("check_argmax_axis", 2, check_argmax_axis),
+    Check("check_accuracy_score", 2, check_accuracy_score),
+)}
+
+
+def run_check(check_id: str, ctx: Context, *, full: bool = True) -> Verdict:
+    """Run one check; every outcome, including a crash inside student objects, is a verdict."""
+    try:
+        notes = CHECKS[check_id].body(ctx, full)
+    except Mistake as mistake:
+        return Verdict(check_id, False, mistake.mistake_id, mistake.fields)
+    except Exception as exc:  # noqa: BLE001 - student objects may raise anything
+        return Verdict(check_id, False, "input.student_error",
+                       {"error": f"{type(exc).__name__}: {str(exc)[:200]}"})
+    return Verdict(check_id, True, notes=notes)

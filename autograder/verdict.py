@@ -1,0 +1,49 @@
+"""What a check decides: a verdict, and the exception a check raises to report a mistake.
+
+A check body raises :class:`Mistake` at the first thing it finds wrong; the runner turns that
+into a :class:`Verdict`. Verdicts carry a stable mistake id (for reports and CSVs) and the
+fields needed to render the message in any language later, so the same verdict can be shown
+in Japanese to a student and aggregated by id for a TA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import messages
+
+
+class Mistake(Exception):
+    """Raised inside a check body: the submission has the mistake ``mistake_id``."""
+
+    def __init__(self, mistake_id: str, **fields: object) -> None:
+        if mistake_id not in messages.MISTAKES:
+            raise KeyError(f"unknown mistake id {mistake_id!r}")
+        super().__init__(mistake_id)
+        self.mistake_id = mistake_id
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check on one submission."""
+
+    check_id: str
+    passed: bool
+    mistake_id: str | None = None
+    fields: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def lines(self, lang: str | None = None, *, self_check: bool = False) -> list[str]:
+        """The readable lines a student sees for this verdict."""
+        title = messages.title(self.check_id, lang)
+        if self.passed:
+            key = "check.self_passed" if self_check else "check.passed"
+            out = [messages.text(key, lang, title=title)]
+        else:
+            assert self.mistake_id is not None
+            problem, hint = messages.mistake_text(self.mistake_id, lang, **self.fields)
+            out = [messages.text("check.failed", lang, title=title, problem=problem),
+                   messages.text("check.hint", lang, hint=hint)]
+        out += [messages.text("check.note", lang, note=messages.note_text(n, lang)) for n in self.notes]
+        return out
