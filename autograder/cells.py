@@ -20,6 +20,7 @@ from typing import Any
 
 from .checks import run_check
 from .context import Context
+from .verdict import VERDICT_MIME, Verdict
 
 
 class CheckFailed(AssertionError):
@@ -41,6 +42,19 @@ def verify(check_id: str, namespace: Mapping[str, Any], *, hidden: bool = False)
     """
     ctx = Context(namespace, sources=namespace.get("In") or [])
     verdict = run_check(check_id, ctx, full=hidden)
+    _publish(verdict, hidden)
     if not verdict.passed:
         raise CheckFailed(verdict.lines())
     print("\n".join(verdict.lines(self_check=not hidden)))
+
+
+def _publish(verdict: Verdict, hidden: bool) -> None:
+    """Attach the verdict to the cell's outputs as machine-readable data.
+
+    Reports and the class statistics read mistake ids from here instead of parsing message
+    text. The custom MIME type has no text form, so notebook front ends and nbconvert's HTML
+    show nothing for it.
+    """
+    from IPython.display import display
+
+    display({VERDICT_MIME: verdict.to_json(hidden=hidden)}, raw=True)

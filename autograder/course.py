@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from .verdict import VERDICT_MIME, Verdict
+
 ASSIGNMENT = "nn_basics"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOLUTION_CELLS = ("practice10", "practice11", "practice12")
@@ -104,6 +106,7 @@ class CellResult:
     score: float
     max_score: float
     output: str
+    verdict: Verdict | None  # the deciding verdict: the self-check's if it failed, else the hidden test's
 
 
 def autograded_results(root: Path, student: str) -> dict[str, CellResult]:
@@ -111,17 +114,28 @@ def autograded_results(root: Path, student: str) -> dict[str, CellResult]:
     from nbgrader.api import Gradebook
 
     nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
-    outputs = {}
+    outputs: dict[str, str] = {}
+    verdicts: dict[str, Verdict] = {}
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
             outputs[grade_id] = "\n".join(_output_text(o) for o in cell.get("outputs", []))
+            found = cell_verdicts(cell)
+            if found:
+                verdicts[grade_id] = found[-1]
     results = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         submission = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
         for grade in submission.grades:
-            results[grade.name] = CellResult(grade.score, grade.max_score, outputs.get(grade.name, ""))
+            results[grade.name] = CellResult(grade.score, grade.max_score, outputs.get(grade.name, ""),
+                                             verdicts.get(grade.name))
     return results
+
+
+def cell_verdicts(cell: Mapping) -> list[Verdict]:
+    """The machine-readable verdicts a test cell published, in order."""
+    return [Verdict.from_json(o["data"][VERDICT_MIME]) for o in cell.get("outputs", [])
+            if o.get("output_type") == "display_data" and VERDICT_MIME in o.get("data", {})]
 
 
 def _output_text(output: Mapping) -> str:
@@ -129,7 +143,7 @@ def _output_text(output: Mapping) -> str:
         return str(output.get("text", ""))
     if output.get("output_type") == "error":
         return "\n".join(output.get("traceback", []))
-    return str(output.get("data", {}).get("text/plain", ""))
+    return str(output.get("data", {}).get("text/plain", ""))  # verdict data has no text form
 
 
 def autograde(root: Path, students: Sequence[str] | None = None) -> None:

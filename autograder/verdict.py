@@ -8,9 +8,14 @@ in Japanese to a student and aggregated by id for a TA.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 from . import messages
+
+
+# MIME type of the machine-readable verdict that every test cell attaches to its outputs.
+VERDICT_MIME = "application/vnd.nn-autograder.verdict+json"
 
 
 class Mistake(Exception):
@@ -47,3 +52,12 @@ class Verdict:
                    messages.text("check.hint", lang, hint=hint)]
         out += [messages.text("check.note", lang, note=messages.note_text(n, lang)) for n in self.notes]
         return out
+
+    def to_json(self, **extra: object) -> dict:
+        """A JSON-safe dict (fields such as shapes become lists or strings)."""
+        return json.loads(json.dumps({**asdict(self), **extra}, default=str))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Verdict":
+        return cls(data["check_id"], bool(data["passed"]), data.get("mistake_id"),
+                   dict(data.get("fields", {})), tuple(data.get("notes", ())))
