@@ -16,11 +16,9 @@ from pathlib import Path
 
 import nbformat
 
+from .spec import ASSIGNMENT, NOTEBOOK, SOLUTION_CELLS
 from .verdict import VERDICT_MIME, Verdict
 
-ASSIGNMENT = "nn_basics"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-SOLUTION_CELLS = ("practice10", "practice11", "practice12")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 Answers = Mapping[str, str]  # solution grade_id -> code the student wrote
