@@ -70,8 +70,10 @@ def derive(accuracies: list[float], z: float) -> dict[str, float]:
     sd = statistics.stdev(accuracies)
     normal_bound = mean - z * sd
     empirical_bound = min(accuracies) - EMPIRICAL_MARGIN
+    # Round away float noise first: (0.813 - 0.01) * 1000 is 802.99999..., which must give 0.803.
+    threshold = math.floor(round(min(normal_bound, empirical_bound) * 1000, 6)) / 1000
     return {
-        "threshold": math.floor(min(normal_bound, empirical_bound) * 1000) / 1000,
+        "threshold": threshold,
         "n": len(accuracies), "mean": round(mean, 5), "sd": round(sd, 5),
         "min": min(accuracies), "max": max(accuracies),
         "normal_bound": round(normal_bound, 5), "empirical_bound": round(empirical_bound, 5),

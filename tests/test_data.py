@@ -553,3 +553,12 @@ def test_sample_load_from_cache_is_fast(isolated, split_calls, no_network):
     start = time.perf_counter()
     data.load_dataset(announce=False)
     assert time.perf_counter() - start < 0.5
+
+
+def test_load_sample_ignores_full_copies_and_prints_nothing(isolated, capsys, split_calls,
+                                                            no_network):
+    write_npz(isolated / "keras" / "datasets" / "mnist.npz", tiny_arrays())
+    sample = data.load_sample()
+    assert sample.source == "sample" and sample.X_test.shape == (1000, 784)
+    assert capsys.readouterr().out == ""
+    assert data.load_dataset(announce=False).source == "full"  # the normal order is unchanged
