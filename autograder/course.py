@@ -107,8 +107,12 @@ class CellResult:
     verdict: Verdict | None  # the deciding verdict: the self-check's if it failed, else the hidden test's
 
 
-def autograded_results(root: Path, student: str) -> dict[str, CellResult]:
-    """Scores from the gradebook and outputs from ``autograded/``, per grade cell."""
+def autograded_results(root: Path, student: str, db_url: str | None = None) -> dict[str, CellResult]:
+    """Scores from the gradebook and outputs from ``autograded/``, per grade cell.
+
+    ``db_url`` names the gradebook when the course keeps it elsewhere than nbgrader's default
+    ``root/gradebook.db`` (e.g. PostgreSQL).
+    """
     from nbgrader.api import Gradebook
 
     nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
@@ -122,7 +126,7 @@ def autograded_results(root: Path, student: str) -> dict[str, CellResult]:
             if found:
                 verdicts[grade_id] = found[-1]
     results = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}") as gb:
         submission = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
         for grade in submission.grades:
             results[grade.name] = CellResult(grade.score, grade.max_score, outputs.get(grade.name, ""),
