@@ -41,5 +41,19 @@ c.ClearSolutions.text_stub = "ここに答えを書いてください"
 c.Execute.timeout = 600
 # Any remaining harmless stderr lines (absl / oneDNN / CUDA probing notices) are dropped
 # before the grade is computed, so they cannot zero a test cell.
+# Tamper-proof verdicts (autograder/preprocessors.py): capture the model and arrays after the
+# student's cells, re-run every check in a clean process, and let that verdict decide. This is
+# nbgrader's default autograde chain with three steps added.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput, SaveAutoGrades,
+)
+
+from autograder.preprocessors import CleanProcessVerdict, FlagForReview, InjectCapture  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    InjectCapture, Execute, IgnorePattern, CleanProcessVerdict, ClearMetadataPreprocessor,
+    LimitOutput, SaveAutoGrades, FlagForReview, AssignLatePenalties, CheckCellMetadata,
+]
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?m)^(WARNING: All log messages before absl|I0000 |W0000 |E0000 |.*oneDNN custom operations|.*cuda_(?:dnn|blas|fft|driver)|.*Unable to register cu|.*TF-TRT Warning|.*computation placer already registered)"
