@@ -38,7 +38,7 @@ c.ClearSolutions.text_stub = "ここに答えを書いてください"
 # --- Autograding -----------------------------------------------------------------------------
 # One cell trains the model: 5 epochs on 60 000 rows take about 20 s on 2 cores, more on a
 # loaded machine. Allow ten minutes per cell; a runaway cell is interrupted after that.
-c.Execute.timeout = 600
+c.Execute.timeout = 600  # SurvivingExecute inherits Execute's settings
 # Any remaining harmless stderr lines (absl / oneDNN / CUDA probing notices) are dropped
 # before the grade is computed, so they cannot zero a test cell.
 # Tamper-proof verdicts (autograder/preprocessors.py): capture the model and arrays after the
@@ -46,14 +46,32 @@ c.Execute.timeout = 600
 # nbgrader's default autograde chain with three steps added.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
 )
 
-from autograder.preprocessors import CleanProcessVerdict, FlagForReview, InjectCapture  # noqa: E402
+from autograder.preprocessors import (  # noqa: E402
+    CleanProcessVerdict, FlagForReview, InjectCapture, SurvivingExecute,
+)
 
 c.Autograde.autograde_preprocessors = [
-    InjectCapture, Execute, IgnorePattern, CleanProcessVerdict, ClearMetadataPreprocessor,
+    InjectCapture, SurvivingExecute, IgnorePattern, CleanProcessVerdict, ClearMetadataPreprocessor,
     LimitOutput, SaveAutoGrades, FlagForReview, AssignLatePenalties, CheckCellMetadata,
 ]
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?m)^(WARNING: All log messages before absl|I0000 |W0000 |E0000 |.*oneDNN custom operations|.*cuda_(?:dnn|blas|fft|driver)|.*Unable to register cu|.*TF-TRT Warning|.*computation placer already registered)"
+
+# --- Student feedback (autograder/feedback/student.py) --------------------------------------
+# `nbgrader generate_feedback` writes each student a page with the score of every check and,
+# for each failed check, its message and hint in LANGUAGE. StudentFeedback runs after nbgrader's
+# GetGrades and removes test cell code (hidden tests included), instructor code, verdict data
+# and tracebacks before the page is rendered. The template is set for the feedback converter
+# only (a GenerateFeedback.HTMLExporter section), so the formgrader keeps its own templates.
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from autograder.feedback import TEMPLATE_DIR  # noqa: E402
+from autograder.feedback.student import StudentFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, CoalesceStreamsPreprocessor(enabled=True), StudentFeedback]
+c.GenerateFeedback.HTMLExporter.template_name = "nn_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]

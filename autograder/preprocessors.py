@@ -3,7 +3,7 @@
 Student code runs in the same kernel as the test cells, so one line can patch a check, NumPy
 or IPython's traceback display and turn failures into passes. The autograde pipeline becomes::
 
-    InjectCapture -> Execute -> IgnorePattern -> CleanProcessVerdict -> ... -> SaveAutoGrades -> FlagForReview
+    InjectCapture -> SurvivingExecute -> IgnorePattern -> CleanProcessVerdict -> ... -> SaveAutoGrades -> FlagForReview
 
 * :class:`InjectCapture` appends one cell that saves the model and arrays into a private
   directory whose name the student's code cannot know (it is created after their code ran).
@@ -29,8 +29,9 @@ from pathlib import Path
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
+from nbclient.exceptions import DeadKernelError
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from . import messages
@@ -55,6 +56,34 @@ class InjectCapture(NbGraderPreprocessor):
         cell.metadata[CAPTURE_MARK] = True
         nb.cells.append(cell)
         return nb, resources
+
+
+class SurvivingExecute(Execute):
+    """nbgrader's Execute, except that a dead kernel ends the run instead of the whole grading.
+
+    ``os._exit()`` or a killed kernel makes plain nbgrader abort the submission with no grade
+    at all. Here the cell that killed the kernel gets an error output and later cells are not
+    run; the capture cell never runs either, so :class:`CleanProcessVerdict` fails every test
+    cell closed with a clear reason (a student cannot keep passes faked before the kernel died).
+    """
+
+    _kernel_dead = False
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict, km=None) -> tuple[NotebookNode, ResourcesDict]:
+        self._kernel_dead = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
+        if self._kernel_dead:
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._kernel_dead = True
+            self.log.warning("The kernel died while running cell %d", index)
+            cell.outputs.append(new_output("error", ename="DeadKernelError", evalue="Kernel died",
+                                           traceback=["DeadKernelError: the kernel died while running this cell"]))
+            return cell, resources
 
 
 class CleanProcessError(Exception):
