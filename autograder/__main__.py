@@ -13,6 +13,8 @@ import sys
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("autograder.demo", "generate the release and grade the bundled sample class offline"),
+    "report": ("autograder.feedback.report", "write the TA class report (one HTML file) of a graded course"),
+    "export": ("autograder.feedback.exports", "write grades.csv, a per-check CSV and Gradescope results.json files"),
 }
 
 

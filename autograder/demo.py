@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from . import course, messages
+from .feedback import report
 from .spec import CHECK_POINTS
 from .sample_class import sample_class
 
@@ -59,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"Grades CSV: {root / 'grades.csv'}")
     print(f"Feedback:   {root / 'feedback'}/<student>/{course.ASSIGNMENT}/{course.ASSIGNMENT}.html")
+    print(f"Class report: {report.write_report(root)}")
     print(f"Messages in: {messages.current_language()} (set AUTOGRADER_LANG=en for English)")
     return 0

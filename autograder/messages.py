@@ -410,3 +410,78 @@ def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> 
 def note_text(note_id: str, lang: str | None = None) -> str:
     """The text of a note attached to a passing verdict."""
     return NOTES[note_id][lang or current_language()]
+# Labels of the student feedback page and the TA class report (autograder.feedback).
+TEXTS.update({
+    # Student feedback page.
+    "feedback.heading": {"ja": "採点結果: {assignment}", "en": "Results: {assignment}"},
+    "feedback.total": {"ja": "合計 {score} / {max_score} 点", "en": "Total: {score} / {max_score} points"},
+    "feedback.points": {"ja": "{score} / {max_score} 点", "en": "{score} / {max_score} points"},
+    "feedback.col_check": {"ja": "チェック", "en": "Check"},
+    "feedback.col_score": {"ja": "得点", "en": "Score"},
+    "feedback.col_result": {"ja": "結果", "en": "Result"},
+    "feedback.passed": {"ja": "合格", "en": "Passed"},
+    "feedback.failed": {"ja": "不合格", "en": "Failed"},
+    "feedback.to_fix": {"ja": "直すところ", "en": "What to fix"},
+    "feedback.all_passed": {"ja": "すべてのチェックに合格しました。", "en": "All checks passed."},
+    "feedback.notebook": {"ja": "あなたのノートブック", "en": "Your notebook"},
+    "feedback.error": {"ja": "エラーが起きました: {name}", "en": "An error occurred: {name}"},
+    "feedback.error_at_line": {"ja": "{line} 行目でエラーが起きました: {name}", "en": "An error occurred on line {line}: {name}"},
+    "feedback.no_result": {
+        "ja": "このチェックは採点で得点になりませんでした。採点中にセルがエラーで止まったか、時間切れになった可能性があります。",
+        "en": "This check scored no points at grading. The cell may have stopped with an error or run out of time.",
+    },
+    "feedback.no_result_hint": {
+        "ja": "ノートブックを上から順にすべて実行し、このチェックが合格と表示されるか確かめてください。",
+        "en": "Run the whole notebook from the top and make sure this check reports that it passed.",
+    },
+    "feedback.not_graded": {
+        "ja": "ノートブックを採点できませんでした。担当の先生か TA に連絡してください。",
+        "en": "Your notebook could not be graded. Please contact your instructor or TA.",
+    },
+    # TA class report.
+    "report.title": {"ja": "クラスレポート: {assignment}", "en": "Class report: {assignment}"},
+    "report.generated": {"ja": "{time} 作成 (コース: {course})", "en": "Generated {time} (course: {course})"},
+    "report.summary": {"ja": "概要", "en": "Summary"},
+    "report.stat.submitted": {"ja": "提出数", "en": "Submissions"},
+    "report.stat.graded": {"ja": "採点済み", "en": "Graded"},
+    "report.stat.ungraded": {"ja": "採点できなかった提出", "en": "Could not be graded"},
+    "report.stat.mean": {"ja": "平均点", "en": "Mean score"},
+    "report.stat.median": {"ja": "中央値", "en": "Median"},
+    "report.stat.stdev": {"ja": "標準偏差", "en": "Standard deviation"},
+    "report.stat.min": {"ja": "最低点", "en": "Lowest score"},
+    "report.stat.max": {"ja": "最高点", "en": "Highest score"},
+    "report.stat.full_marks": {"ja": "満点の学生", "en": "Students with full marks"},
+    "report.histogram": {"ja": "得点の分布", "en": "Score distribution"},
+    "report.histogram.x": {"ja": "合計点 (満点 {max_score})", "en": "Total score (out of {max_score})"},
+    "report.histogram.y": {"ja": "学生数", "en": "Students"},
+    "report.pass_rates": {"ja": "チェックごとの合格率", "en": "Pass rate per check"},
+    "report.pass_rates.x": {"ja": "合格率 (%)", "en": "Pass rate (%)"},
+    "report.mistakes": {"ja": "よくある間違い", "en": "Most common mistakes"},
+    "report.no_mistakes": {"ja": "間違いはありませんでした。", "en": "No mistakes."},
+    "report.ungraded": {"ja": "採点できなかった学生", "en": "Students who could not be graded"},
+    "report.ungraded.missing": {
+        "ja": "採点済みノートブックがありません (nbgrader autograde が失敗したか、まだ実行されていません)。",
+        "en": "No autograded notebook (nbgrader autograde failed or has not been run).",
+    },
+    "report.ungraded.not_in_gradebook": {
+        "ja": "採点済みノートブックはありますが、gradebook に提出の記録がありません。",
+        "en": "The autograded notebook exists, but the gradebook has no record of the submission.",
+    },
+    "report.ungraded.unreadable": {"ja": "採点済みノートブックを読み込めません: {error}", "en": "The autograded notebook cannot be read: {error}"},
+    "report.no_result": {"ja": "採点中に結果が出なかったチェック: {checks}", "en": "Checks that produced no result at grading: {checks}"},
+    "report.none": {"ja": "なし", "en": "None"},
+    "report.students": {"ja": "学生ごとの得点", "en": "Scores by student"},
+    "report.col.check": {"ja": "チェック", "en": "Check"},
+    "report.col.points": {"ja": "配点", "en": "Points"},
+    "report.col.passed": {"ja": "合格者数", "en": "Passed"},
+    "report.col.rate": {"ja": "合格率", "en": "Pass rate"},
+    "report.col.rank": {"ja": "順位", "en": "Rank"},
+    "report.col.mistake": {"ja": "間違い", "en": "Mistake"},
+    "report.col.count": {"ja": "人数", "en": "Students"},
+    "report.col.message": {"ja": "学生に表示したメッセージ", "en": "Message shown to students"},
+    "report.col.student": {"ja": "学生", "en": "Student"},
+    "report.col.score": {"ja": "得点", "en": "Score"},
+    "report.col.failed_checks": {"ja": "不合格のチェック", "en": "Failed checks"},
+    "report.col.reason": {"ja": "理由", "en": "Reason"},
+})
+
