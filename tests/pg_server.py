@@ -119,7 +119,7 @@ class PostgresServer:
     def stop(self) -> None:
         try:
             if (self.data_dir / "postmaster.pid").exists():
-                self.pg_ctl("stop", "-m", "fast", "-w")
+                self.pg_ctl("stop", "-m", "immediate", "-w")  # its files are deleted next
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
