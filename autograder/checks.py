@@ -19,7 +19,7 @@ from . import model_facts, source_scan
 from .context import Context
 from .spec import CHECK_POINTS
 from .thresholds import accuracy_threshold
-from .verdict import Mistake, Verdict
+from .verdict import Mistake, Verdict, error_text
 
 Notes = tuple[str, ...]
 
@@ -50,6 +50,13 @@ def _number(value: Any) -> float | None:
 
 
 def _short(value: Any) -> str:
+    """A short text of a student's value for a message: ``0.96`` rather than ``np.float32(0.96)``."""
+    try:
+        arr = np.asarray(value)
+        if arr.shape == () and arr.dtype.kind in "biuf":
+            value = arr.item()
+    except Exception:  # noqa: BLE001 - any odd object is shown by its repr
+        pass
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -70,7 +77,43 @@ def _built(model: keras.Model) -> keras.Model:
     return probe
 
 
+def _integer(value: Any) -> int | None:
+    """``value`` as an int if it is an integer scalar (Python, NumPy or 0-d tensor), else ``None``.
+
+    A class label is an integer: ``np.argmax`` and ``tf.argmax`` return one. A float such as
+    ``probability[0].max()`` is a probability, not a class, even when it happens to be whole.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001
+        return None
+    if arr.shape != () or arr.dtype.kind not in "iu":
+        return None
+    return int(arr)
+
+
+def _same(a: float, b: float) -> bool:
+    """Two accuracies are the same number (allowing float32 rounding, not one image's worth)."""
+    return math.isclose(a, b, abs_tol=1e-5)
+
+
+def _student_array(ctx: Context, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The student's ``name`` as a float array of ``shape``, or ``None``; used only to explain."""
+    try:
+        arr = np.asarray(ctx.namespace.get(name), dtype=np.float64)
+    except Exception:  # noqa: BLE001
+        return None
+    return arr if arr.shape == shape else None
+
+
 def check_architecture(ctx: Context, full: bool) -> Notes:
+    """One Dense layer, 10 units, 784 inputs, logits out.
+
+    A softmax output is accepted only with a loss that expects probabilities
+    (``from_logits=False``; ``check_loss`` says so in a note). With ``from_logits=True`` both
+    this check and ``check_loss`` fail: the architecture is not the lesson's and the pair
+    computes softmax twice, and each cell's message names its own half of the fix.
+    """
     model = _model(ctx)
     arch = model_facts.architecture(_built(model))
     if not arch.weighted:
@@ -89,8 +132,7 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
     if arch.unexpected:
         raise Mistake("architecture.unexpected_layer", layer=", ".join(arch.unexpected))
     if arch.output_activation == "softmax":
-        config = model_facts.compile_config(model)
-        if config is not None and model_facts.loss_facts(model.loss).from_logits:
+        if model_facts.compile_config(model) is not None and model_facts.loss_facts(model.loss).from_logits:
             raise Mistake("architecture.softmax_with_logits_loss")
     elif arch.output_activation != "linear":
         raise Mistake("architecture.nonlinear_activation", activation=arch.output_activation)
@@ -98,6 +140,11 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
 
 
 def check_loss(ctx: Context, full: bool) -> Notes:
+    """SparseCategoricalCrossentropy (object, function or string), ``from_logits`` matching the output.
+
+    Only the presence of ``loss_fn`` is required; what counts is the loss the model was
+    compiled with, read from the model itself.
+    """
     model = _model(ctx)
     if not ctx.has("loss_fn"):
         raise Mistake("loss.loss_fn_missing")
@@ -110,7 +157,7 @@ def check_loss(ctx: Context, full: bool) -> Notes:
         raise Mistake("loss.categorical_with_int_labels")
     if loss.kind != "sparse":
         raise Mistake("loss.wrong_loss", loss=loss.name)
-    if model_facts.architecture(model).outputs_probabilities:
+    if model_facts.architecture(_built(model)).outputs_probabilities:
         if loss.from_logits:
             raise Mistake("loss.probabilities_need_no_logits")
         return ("loss.softmax_equivalent",)
@@ -120,16 +167,22 @@ def check_loss(ctx: Context, full: bool) -> Notes:
 
 
 def check_training(ctx: Context, full: bool) -> Notes:
+    """Compiled with Adam and an accuracy metric, trained at least 5 epochs on all of ``X_train``.
+
+    Epochs and steps come from the model (optimizer step counter, training history). The
+    batch size is read from the ``fit`` call in the source, because Keras does not record it;
+    without a literal batch size the whole-set test is skipped rather than guessed.
+    """
     model = _model(ctx)
     config = model_facts.compile_config(model)
     if config is None:
         raise Mistake("training.not_compiled")
     training = model_facts.training(model)
-    if training.iterations == 0:
+    if training.iterations == 0 or training.epochs == 0:  # never fitted, or fit crashed at once
         raise Mistake("training.not_fitted")
     if not full:
         return ()
-    optimizer = model_facts.optimizer_name(config)
+    optimizer = model_facts.optimizer_name(model, config)
     if optimizer.lower() != "adam":
         raise Mistake("training.wrong_optimizer", optimizer=optimizer)
     if not model_facts.has_accuracy_metric(config):
@@ -147,6 +200,7 @@ def check_training(ctx: Context, full: bool) -> Notes:
 
 
 def check_accuracy(ctx: Context, full: bool) -> Notes:
+    """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark."""
     model = _model(ctx)
     ref = ctx.reference
     outputs = ref.outputs(model)
@@ -162,13 +216,15 @@ def check_accuracy(ctx: Context, full: bool) -> Notes:
 
 
 def check_probability(ctx: Context, full: bool) -> Notes:
+    """``probability`` is the row-wise softmax of the model's logits (or the model's own probabilities)."""
     model = _model(ctx)
     ref = ctx.reference
     expected_shape = (len(ref.y_test), 10)
+    value = ctx.get("probability")
     try:
-        probability = np.asarray(ctx.get("probability"), dtype=np.float64)
+        probability = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise Mistake("probability.wrong_shape", shape=type(ctx.get("probability")).__name__,
+        raise Mistake("probability.wrong_shape", shape=type(value).__name__,
                       expected=expected_shape) from None
     if probability.shape != expected_shape:
         raise Mistake("probability.wrong_shape", shape=probability.shape, expected=expected_shape)
@@ -183,50 +239,74 @@ def check_probability(ctx: Context, full: bool) -> Notes:
         if math.isclose(float(probability.sum()), 1.0, abs_tol=1e-3):
             raise Mistake("probability.no_axis")
         raise Mistake("probability.not_normalized")
-    candidates = [_softmax(outputs)]
-    if model_facts.architecture(model).outputs_probabilities:
-        candidates.append(outputs)  # the model already outputs probabilities
-    if not any(np.allclose(probability, c, atol=1e-4) for c in candidates):
-        raise Mistake("probability.not_from_model")
-    return ()
+    # A softmax output layer already gives the probabilities; otherwise they are softmax(logits).
+    outputs_probabilities = model_facts.architecture(model).outputs_probabilities
+    expected = outputs if outputs_probabilities else _softmax(outputs)
+    if np.allclose(probability, expected, atol=1e-4):
+        return ()
+    if outputs_probabilities and np.allclose(probability, _softmax(outputs), atol=1e-4):
+        raise Mistake("probability.double_softmax")
+    raise Mistake("probability.not_from_model")
 
 
 def check_first_label(ctx: Context, full: bool) -> Notes:
+    """``first_label`` is the integer class with the highest probability for test image 0."""
     value = ctx.get("first_label")
-    number = _number(value)
-    if number is None or number != int(number):
+    label = _integer(value)
+    if label is None:
         raise Mistake("first_label.not_integer", value=_short(value))
-    label = int(number)
     if not 0 <= label < 10:
         raise Mistake("first_label.flat_argmax", value=label)
     if not full:
         return ()
-    expected = int(ctx.reference.outputs(_model(ctx))[0].argmax())
-    if label != expected:
-        raise Mistake("first_label.wrong", value=label, expected=expected)
-    return ()
+    ref = ctx.reference
+    expected = int(ref.outputs(_model(ctx))[0].argmax())
+    if label == expected:
+        return ()
+    tree = source_scan.cell_assigning(ctx.sources, "first_label")
+    row = source_scan.row_index(tree, "first_label", ("probability", "predictions"))
+    if row not in (None, 0):
+        raise Mistake("first_label.wrong_row", row=row)
+    probability = _student_array(ctx, "probability", (len(ref.y_test), 10))
+    if probability is not None and int(probability[0].argmax()) == label:
+        raise Mistake("first_label.wrong_probability", value=label, expected=expected)
+    raise Mistake("first_label.wrong", value=label, expected=expected)
 
 
 def check_argmax_axis(ctx: Context, full: bool) -> Notes:
-    axis0 = source_scan.uses_argmax_axis0(source_scan.cell_assigning(ctx.sources, "y_predict"))
+    """``y_predict`` is the per-image argmax; the cell's source names an axis-0 argmax even after a crash."""
+    axis0 = source_scan.argmax_axis0(source_scan.cell_assigning(ctx.sources, "y_predict"))
     if axis0 and not ctx.has("y_predict"):
-        raise Mistake("argmax.axis0")  # the cell crashed, but its source tells what went wrong
+        raise Mistake(axis0)  # the cell crashed, but its source tells what went wrong
     y_predict = np.asarray(ctx.get("y_predict"))
     n = len(ctx.reference.y_test)
     if y_predict.shape != (n,):
         if axis0 or y_predict.shape == (10,):
-            raise Mistake("argmax.axis0")
+            raise Mistake(axis0 or "argmax.axis0")
         raise Mistake("argmax.wrong_shape", shape=y_predict.shape, expected=(n,))
     if not full:
         return ()
     expected = ctx.reference.outputs(_model(ctx)).argmax(axis=1)
+    tolerance = n // 1000  # float ties between softmax and logits may flip a rare image
     mismatches = int(np.sum(y_predict != expected))
-    if mismatches > n // 1000:  # tolerate float ties between softmax and logits
-        raise Mistake("argmax.axis0" if axis0 else "argmax.wrong_values", mismatches=mismatches)
-    return ()
+    if mismatches <= tolerance:
+        return ()
+    if axis0:
+        raise Mistake(axis0)
+    probability = _student_array(ctx, "probability", (n, 10))
+    if probability is not None and int(np.sum(y_predict != probability.argmax(axis=1))) <= tolerance:
+        raise Mistake("argmax.wrong_probability", mismatches=mismatches)
+    raise Mistake("argmax.wrong_values", mismatches=mismatches)
 
 
 def check_accuracy_score(ctx: Context, full: bool) -> Notes:
+    """``accuracy`` is the test accuracy of the model's own predictions; ``eval_accuracy`` agrees.
+
+    The grader recomputes everything: the accuracy of the model's argmax predictions on its
+    copy of the test set, ``accuracy_score(y_test, y_predict)`` with its own ``y_test``, and the
+    training-set accuracy. The student's numbers are only compared with these, and the
+    comparisons tell apart the usual ways of getting a wrong number.
+    """
     value = ctx.get("accuracy")
     accuracy = _number(value)
     if accuracy is None or not 0.0 <= accuracy <= 1.0:
@@ -237,19 +317,21 @@ def check_accuracy_score(ctx: Context, full: bool) -> Notes:
         raise Mistake("accuracy_score.hard_coded")
     model, ref = _model(ctx), ctx.reference
     expected = float(np.mean(ref.outputs(model).argmax(axis=1) == ref.y_test))
-    if not math.isclose(accuracy, expected, abs_tol=1e-6):
-        train_pred = np.asarray(model.predict(ref.X_train, verbose=0)).argmax(axis=1)
-        if math.isclose(accuracy, float(np.mean(train_pred == ref.y_train)), abs_tol=1e-6):
-            raise Mistake("accuracy_score.on_training_set", value=accuracy)
-        y_predict = np.asarray(ctx.namespace.get("y_predict", []))
-        if y_predict.shape == ref.y_test.shape and math.isclose(
-                accuracy, float(np.mean(y_predict == ref.y_test)), abs_tol=1e-6):
+    if not _same(accuracy, expected):
+        y_predict = _student_array(ctx, "y_predict", ref.y_test.shape)
+        if y_predict is not None and _same(accuracy, float(np.mean(y_predict == ref.y_test))):
             raise Mistake("accuracy_score.wrong_predictions", value=accuracy, expected=expected)
+        train_pred = np.asarray(model.predict(ref.X_train, verbose=0)).argmax(axis=1)
+        if _same(accuracy, float(np.mean(train_pred == ref.y_train))):
+            raise Mistake("accuracy_score.on_training_set", value=accuracy)
         raise Mistake("accuracy_score.mismatch", value=accuracy, expected=expected)
-    eval_accuracy = _number(ctx.get("eval_accuracy"))
+    eval_value = ctx.get("eval_accuracy")
+    eval_accuracy = _number(eval_value)
     if eval_accuracy is None or not math.isclose(eval_accuracy, expected, abs_tol=2e-3):
-        raise Mistake("accuracy_score.evaluate_mismatch",
-                      value=_short(ctx.get("eval_accuracy")), expected=expected)
+        eval_loss = _number(ctx.namespace.get("eval_loss"))
+        if eval_loss is not None and math.isclose(eval_loss, expected, abs_tol=2e-3):
+            raise Mistake("accuracy_score.evaluate_swapped", value=_short(eval_value))
+        raise Mistake("accuracy_score.evaluate_mismatch", value=_short(eval_value), expected=expected)
     return ()
 
 
@@ -266,6 +348,5 @@ def run_check(check_id: str, ctx: Context, *, full: bool = True) -> Verdict:
     except Mistake as mistake:
         return Verdict(check_id, False, mistake.mistake_id, mistake.fields)
     except Exception as exc:  # noqa: BLE001 - student objects may raise anything
-        return Verdict(check_id, False, "input.student_error",
-                       {"error": f"{type(exc).__name__}: {str(exc)[:200]}"})
+        return Verdict(check_id, False, "input.student_error", {"error": error_text(exc)})
     return Verdict(check_id, True, notes=notes)

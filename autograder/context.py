@@ -17,14 +17,20 @@ from typing import Any
 import numpy as np
 
 from .data import MnistData, load_dataset
-from .verdict import Mistake
+from .verdict import Mistake, error_text
 
 # Which practice defines each name the checks read, for the "missing input" message.
 DEFINED_IN = {
     "X_test": "data", "model": "practice10", "loss_fn": "practice10",
     "predictions": "practice11", "probability": "practice11", "first_label": "practice11",
-    "y_predict": "practice12", "accuracy": "practice12", "eval_accuracy": "practice12",
+    "y_predict": "practice12", "accuracy": "practice12", "eval_loss": "practice12",
+    "eval_accuracy": "practice12",
 }
+# The cells in notebook order, each with the one name that shows it ran to the end. When a
+# name is missing and a cell before its own did not run either, that earlier cell is the cause.
+CELL_ORDER = ("data", "practice10", "practice11", "practice12")
+KEY_NAME = {"data": "X_test", "practice10": "model", "practice11": "probability",
+            "practice12": "y_predict"}
 PREPROCESSINGS = {"raw": 1.0, "scaled": 1.0 / 255.0}
 
 
@@ -59,7 +65,7 @@ class Reference:
             try:
                 self._outputs[key] = np.asarray(model.predict(self.X_test, verbose=0))
             except Exception as exc:  # noqa: BLE001 - a broken student model is a verdict, not a crash
-                raise Mistake("input.model_failed", error=f"{type(exc).__name__}: {exc}") from None
+                raise Mistake("input.model_failed", error=error_text(exc)) from None
         return self._outputs[key]
 
 
@@ -86,9 +92,19 @@ class Context:
         self._loader = loader
 
     def get(self, name: str) -> Any:
-        """The student's value for ``name``; a missing name is a mistake, not a ``NameError``."""
+        """The student's value for ``name``; a missing name is a mistake, not a ``NameError``.
+
+        If an earlier cell's result is missing too, the message names that cell: a
+        ``NameError`` in Practice 12 is usually caused by Practice 11 having crashed.
+        """
         if name not in self.namespace:
-            raise Mistake("input.missing", name=name, cell=DEFINED_IN[name])
+            cell = DEFINED_IN[name]
+            for upstream_cell in CELL_ORDER[:CELL_ORDER.index(cell)]:
+                upstream = KEY_NAME[upstream_cell]
+                if upstream not in self.namespace:
+                    raise Mistake("input.missing_upstream", name=name, cell=cell,
+                                  upstream=upstream, upstream_cell=upstream_cell)
+            raise Mistake("input.missing", name=name, cell=cell)
         return self.namespace[name]
 
     def has(self, name: str) -> bool:

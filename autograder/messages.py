@@ -70,6 +70,14 @@ TEXTS.update({
     "cell.practice12": {"ja": "練習12", "en": "Practice 12"},
 })
 
+# Texts of the clean-process verdict (autograder.preprocessors).
+TEXTS.update({
+    "clean.tampered": {
+        "ja": "⚠ ノートブック内での判定と、独立したプロセスでの再判定が一致しませんでした。再判定の結果を採用し、この提出物を確認対象にしました。",
+        "en": "⚠ The verdict inside the notebook and the independent re-check disagreed. The re-check's verdict is used, and this submission is flagged for review.",
+    },
+})
+
 # Check titles, shown in front of every verdict.
 TITLES: dict[str, dict[str, str]] = {
     "check_architecture": {"ja": "モデルの構造 (練習10)", "en": "Model architecture (Practice 10)"},
@@ -104,6 +112,12 @@ MISTAKES: dict[str, MistakeText] = {
         ("The variable `{name}` is not defined. The {cell} cell may have stopped with an error or was not run.",
          "Run the {cell} cell (and the cells above it) in order and make sure it finishes without an error."),
     ),
+    "input.missing_upstream": _m(
+        ("変数 `{name}` が定義されていません。その前の{upstream_cell}で作るはずの `{upstream}` も定義されていないので、{upstream_cell}のセルがエラーで止まったため{cell}のセルも動かなかったと考えられます。",
+         "まず{upstream_cell}のセルのエラーを直して実行し、そのあと{cell}のセルを実行し直してください。"),
+        ("The variable `{name}` is not defined. `{upstream}`, which {upstream_cell} should create, is not defined either: {upstream_cell} stopped with an error, so the {cell} cell could not run.",
+         "Fix the error in the {upstream_cell} cell first, run it, then run the {cell} cell again."),
+    ),
     "input.test_data_changed": _m(
         ("`X_test` が配布したテストデータと一致しません (そのまま、または 255 で割ったもののどちらかである必要があります)。",
          "データ読み込みと正規化のセルを書き換えずに、上から実行し直してください。"),
@@ -121,6 +135,24 @@ MISTAKES: dict[str, MistakeText] = {
          "この練習のセルをもう一度見直し、教材どおりの型の値を作っているか確かめてください。"),
         ("Inspecting your objects raised an error: {error}",
          "Review this practice's cell and check that it creates values of the types the lesson uses."),
+    ),
+    "input.unreadable": _m(
+        ("`{name}` を採点用に読み込めませんでした ({reason})。",
+         "教材どおり、Keras の標準の層だけでモデルを作り、数値の配列や数値を変数に入れてください。"),
+        ("`{name}` could not be read for grading ({reason}).",
+         "Build the model from standard Keras layers only, and store plain numbers or numeric arrays, as in the lesson."),
+    ),
+    "verification.notebook_stopped": _m(
+        ("ノートブックが最後まで実行されなかったため (途中でカーネルが停止しました)、採点結果を検証できませんでした。",
+         "ノートブックを上から最後まで、カーネルを止めずに実行できるか確かめてください (`sys.exit()` などは使わないでください)。"),
+        ("The notebook did not run to the end (the kernel stopped), so the grade could not be verified.",
+         "Make sure the notebook runs from top to bottom without stopping the kernel (no `sys.exit()` and the like)."),
+    ),
+    "verification.failed": _m(
+        ("独立したプロセスでの再判定が完了しませんでした。この提出物は教員が確認します。",
+         "このメッセージが出たことを教員に伝えてください。"),
+        ("The independent re-check did not complete. An instructor will review this submission.",
+         "Please tell your instructor that you saw this message."),
     ),
     # check_architecture
     "architecture.not_a_model": _m(
@@ -301,6 +333,12 @@ MISTAKES: dict[str, MistakeText] = {
         ("`probability` is not the softmax of the current `model`'s predictions.",
          "Re-run `predictions = model.predict(X_test)` and apply softmax to it."),
     ),
+    "probability.double_softmax": _m(
+        ("モデルの出力層にすでに softmax があるので、`predictions` はもう確率です。それにもう一度 softmax をかけたため、確率の値が変わってしまっています。",
+         "出力層が softmax のモデルでは `probability = predictions` とそのまま使ってください (教材の形は、出力層に活性化を付けず、ここで softmax をかけるものです)。"),
+        ("The model's output layer already applies softmax, so `predictions` are probabilities already; applying softmax again changed their values.",
+         "With a softmax output layer, use `probability = predictions` as it is (the lesson's form has no output activation and applies softmax here)."),
+    ),
     # check_first_label
     "first_label.not_integer": _m(
         ("`first_label` が整数 (クラス番号) ではありません (値: {value})。",
@@ -315,10 +353,22 @@ MISTAKES: dict[str, MistakeText] = {
          "Select the first image with `[0]`: `np.argmax(probability[0])`."),
     ),
     "first_label.wrong": _m(
-        ("`first_label` が {value} ですが、1 枚目の画像の確率が最も高いクラスは {expected} です。",
-         "`np.argmax(probability[0])` で 1 枚目の画像 (0 行目) の最大のクラスを求めてください。"),
-        ("`first_label` is {value}, but the most probable class for image 0 is {expected}.",
-         "Use `np.argmax(probability[0])`: the largest class in row 0."),
+        ("`first_label` が {value} ですが、1 枚目のテスト画像で確率が最も高いクラスは {expected} です。",
+         "`probability` を `model.predict(X_test)` から作り、`np.argmax(probability[0])` で 1 枚目の画像 (0 行目) の最大のクラスを求めてください。"),
+        ("`first_label` is {value}, but the most probable class for test image 0 is {expected}.",
+         "Build `probability` from `model.predict(X_test)` and use `np.argmax(probability[0])`: the largest class in row 0."),
+    ),
+    "first_label.wrong_row": _m(
+        ("`first_label` を `probability[{row}]` から求めています。Python の番号は 0 から始まるので、1 枚目の画像は `probability[0]` です。",
+         "`first_label = np.argmax(probability[0])` としてください。"),
+        ("`first_label` was taken from `probability[{row}]`. Python counts from 0, so the first image is `probability[0]`.",
+         "Use `first_label = np.argmax(probability[0])`."),
+    ),
+    "first_label.wrong_probability": _m(
+        ("`first_label` ({value}) はあなたの `probability[0]` の argmax ですが、`probability` がモデルの予測の softmax になっていないため、正しいクラス {expected} と違っています。",
+         "先に練習11の `probability` を直してください (確率への変換のチェックを参照)。`first_label` の求め方自体は合っています。"),
+        ("`first_label` ({value}) is the argmax of your `probability[0]`, but `probability` is not the softmax of the model's predictions, so it differs from the right class {expected}.",
+         "Fix `probability` in Practice 11 first (see the probability check); the way you compute `first_label` is right."),
     ),
     # check_argmax_axis
     "argmax.axis0": _m(
@@ -327,17 +377,29 @@ MISTAKES: dict[str, MistakeText] = {
         ("argmax with `axis=0` searches across images for each label; we want, for each image, the label with the highest probability.",
          "Search across labels for each image (row): `np.argmax(probability, axis=1)`."),
     ),
+    "argmax.tf_default_axis0": _m(
+        ("`tf.argmax` は `axis` を省略すると `axis=0` で argmax をとり、ラベルごとに「どの画像がいちばん高いか」を探してしまいます。知りたいのは画像ごとに「どのラベルがいちばん高いか」です。",
+         "`axis=1` を指定してください: `np.argmax(probability, axis=1)` または `tf.argmax(probability, axis=1)`。"),
+        ("`tf.argmax` without `axis` uses `axis=0`: it searches across images for each label, but we want, for each image, the label with the highest probability.",
+         "Pass `axis=1`: `np.argmax(probability, axis=1)` or `tf.argmax(probability, axis=1)`."),
+    ),
     "argmax.wrong_shape": _m(
         ("`y_predict` の形が {shape} です。テスト画像 1 枚につき 1 つのラベル、つまり {expected} である必要があります。",
-         "`y_predict = np.argmax(probability, axis=1)` としてください。"),
+         "`model.predict(X_test)` から作った `probability` を使い、`y_predict = np.argmax(probability, axis=1)` としてください。"),
         ("`y_predict` has shape {shape}; it needs one label per test image: {expected}.",
-         "Use `y_predict = np.argmax(probability, axis=1)`."),
+         "Use `y_predict = np.argmax(probability, axis=1)` with the `probability` built from `model.predict(X_test)`."),
     ),
     "argmax.wrong_values": _m(
         ("`y_predict` が、モデルの予測の画像ごとの argmax と {mismatches} 件食い違っています。",
          "`y_predict = np.argmax(probability, axis=1)` としてください。"),
         ("`y_predict` differs from the per-image argmax of the model's predictions in {mismatches} images.",
          "Use `y_predict = np.argmax(probability, axis=1)`."),
+    ),
+    "argmax.wrong_probability": _m(
+        ("`y_predict` はあなたの `probability` の画像ごとの argmax ですが、`probability` がモデルの予測の softmax になっていないため、{mismatches} 枚の画像で正しいラベルと違っています。",
+         "先に練習11の `probability` を直してください (確率への変換のチェックを参照)。`np.argmax(probability, axis=1)` の部分は合っています。"),
+        ("`y_predict` is the per-image argmax of your `probability`, but `probability` is not the softmax of the model's predictions, so {mismatches} images get a wrong label.",
+         "Fix `probability` in Practice 11 first (see the probability check); the `np.argmax(probability, axis=1)` part is right."),
     ),
     # check_accuracy_score
     "accuracy_score.not_a_fraction": _m(
@@ -376,6 +438,12 @@ MISTAKES: dict[str, MistakeText] = {
         ("`eval_accuracy` ({value}) does not match the accuracy from `model.evaluate` ({expected:.4f}).",
          "Use `eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)`."),
     ),
+    "accuracy_score.evaluate_swapped": _m(
+        ("`eval_accuracy` ({value}) には損失が、`eval_loss` には正解率が入っています。`model.evaluate` は [損失, 正解率] の順に返します。",
+         "`eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)` の順に受け取ってください。"),
+        ("`eval_accuracy` ({value}) holds the loss and `eval_loss` holds the accuracy: `model.evaluate` returns [loss, accuracy] in that order.",
+         "Unpack in that order: `eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)`."),
+    ),
 }
 
 # Notes attached to a passing verdict: accepted variants that differ from the lesson's form.
@@ -386,30 +454,6 @@ NOTES: dict[str, dict[str, str]] = {
     },
 }
 
-
-def text(key: str, lang: str | None = None, **fields: object) -> str:
-    """Return the text ``key`` in ``lang`` (default: the current language), formatted."""
-    entry = TEXTS[key]
-    return entry[lang or current_language()].format(**fields)
-
-
-def title(check_id: str, lang: str | None = None) -> str:
-    """The human title of an autograder check cell."""
-    return TITLES[check_id][lang or current_language()]
-
-
-def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> tuple[str, str]:
-    """Return ``(problem, hint)`` for a mistake id, formatted in ``lang``."""
-    lang = lang or current_language()
-    entry = MISTAKES[mistake_id]
-    if "cell" in fields:  # cell names are stored language-neutral and translated here
-        fields = {**fields, "cell": text(f"cell.{fields['cell']}", lang)}
-    return entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
-
-
-def note_text(note_id: str, lang: str | None = None) -> str:
-    """The text of a note attached to a passing verdict."""
-    return NOTES[note_id][lang or current_language()]
 # Labels of the student feedback page and the TA class report (autograder.feedback).
 TEXTS.update({
     # Student feedback page.
@@ -485,3 +529,27 @@ TEXTS.update({
     "report.col.reason": {"ja": "理由", "en": "Reason"},
 })
 
+
+def text(key: str, lang: str | None = None, **fields: object) -> str:
+    """Return the text ``key`` in ``lang`` (default: the current language), formatted."""
+    entry = TEXTS[key]
+    return entry[lang or current_language()].format(**fields)
+
+
+def title(check_id: str, lang: str | None = None) -> str:
+    """The human title of an autograder check cell."""
+    return TITLES[check_id][lang or current_language()]
+
+
+def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> tuple[str, str]:
+    """Return ``(problem, hint)`` for a mistake id, formatted in ``lang``."""
+    lang = lang or current_language()
+    entry = MISTAKES[mistake_id]
+    # cell names (``cell``, ``upstream_cell``) are stored language-neutral and translated here
+    fields = {k: text(f"cell.{v}", lang) if k.endswith("cell") else v for k, v in fields.items()}
+    return entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
+
+
+def note_text(note_id: str, lang: str | None = None) -> str:
+    """The text of a note attached to a passing verdict."""
+    return NOTES[note_id][lang or current_language()]

@@ -117,7 +117,15 @@ def has_accuracy_metric(config: dict) -> bool:
     return bool(_metric_names(config.get("metrics")) & _ACCURACY_METRICS)
 
 
-def optimizer_name(config: dict) -> str:
+def optimizer_name(model: keras.Model, config: dict) -> str:
+    """The optimizer's class name (``Adam``, ``SGD``, ...), from the model's optimizer object.
+
+    The compile config is the fallback; it serializes ``optimizer='adam'`` as an ``Adam``
+    object too, so both spellings give the same name.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return type(optimizer).__name__
     optimizer = config.get("optimizer")
     if isinstance(optimizer, dict):
         return str(optimizer.get("class_name", ""))

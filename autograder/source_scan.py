@@ -84,30 +84,87 @@ def keyword(call: ast.Call, name: str, position: int | None = None) -> ast.expr 
     return None
 
 
-def uses_argmax_axis0(tree: ast.AST | None) -> bool:
-    """True when the cell calls ``np.argmax(x, axis=0)``, ``np.argmax(x, 0)`` or ``x.argmax(0)``."""
+_TF_MODULES = {"tf", "tensorflow"}
+
+
+def _is_tf_argmax(call: ast.Call) -> bool:
+    """``tf.argmax(...)`` or ``tf.math.argmax(...)``: functions whose default axis is 0."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "math":
+        owner = owner.value
+    return isinstance(owner, ast.Name) and owner.id in _TF_MODULES
+
+
+def argmax_axis0(tree: ast.AST | None) -> str | None:
+    """How the cell takes an argmax along axis 0, as a mistake id, or ``None``.
+
+    ``np.argmax(x, axis=0)``, ``np.argmax(x, 0)`` and ``x.argmax(0)`` write the axis out;
+    ``tf.argmax(x)`` uses axis 0 without saying so (NumPy's default is a flat argmax instead).
+    """
+    found = None
     for call in calls(tree, "argmax"):
         is_method = isinstance(call.func, ast.Attribute) and not (
-            isinstance(call.func.value, ast.Name) and call.func.value.id in {"np", "numpy", "tf"}
-        )
+            isinstance(call.func.value, ast.Name) and call.func.value.id in {"np", "numpy"}
+        ) and not _is_tf_argmax(call)
         axis = keyword(call, "axis", 0 if is_method else 1)
-        if _literal(axis) == 0:
-            return True
-    return False
+        if axis is not None and _literal(axis) == 0:
+            return "argmax.axis0"
+        if axis is None and _is_tf_argmax(call):
+            found = "argmax.tf_default_axis0"
+    return found
 
 
-def assigns_constant(tree: ast.AST | None, name: str) -> bool:
-    """True when ``name`` is assigned a number literal, e.g. ``accuracy = 0.91``."""
+def uses_argmax_axis0(tree: ast.AST | None) -> bool:
+    """True when the cell takes an argmax along axis 0 (explicitly or by ``tf.argmax``'s default)."""
+    return argmax_axis0(tree) is not None
+
+
+def _last_assignment(tree: ast.AST | None, name: str) -> ast.Assign | None:
+    """The last plain ``name = ...`` statement in ``tree`` (source order)."""
     if tree is None:
-        return False
+        return None
+    found = None
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
-            value = _literal(node.value)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return True
-    return False
+            if found is None or (node.lineno, node.col_offset) > (found.lineno, found.col_offset):
+                found = node
+    return found
+
+
+def assigns_constant(tree: ast.AST | None, name: str) -> bool:
+    """True when the last assignment to ``name`` is a number literal, e.g. ``accuracy = 0.91``.
+
+    Only the last one counts: ``accuracy = 0`` followed by a real computation is fine.
+    """
+    node = _last_assignment(tree, name)
+    if node is None:
+        return False
+    value = _literal(node.value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def row_index(tree: ast.AST | None, name: str, arrays: Iterable[str]) -> int | None:
+    """The literal row ``i`` in ``array[i]`` used by the last assignment to ``name``.
+
+    For ``first_label = np.argmax(probability[1])`` this is ``1``; ``None`` when the value is
+    not built from a literal row of one of ``arrays``.
+    """
+    node = _last_assignment(tree, name)
+    if node is None:
+        return None
+    wanted = set(arrays)
+    for sub in ast.walk(node.value):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id in wanted:
+            index = sub.slice.elts[0] if isinstance(sub.slice, ast.Tuple) and sub.slice.elts else sub.slice
+            value = _literal(index)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ in Japanese to a student and aggregated by id for a TA.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 from . import messages
@@ -16,6 +17,46 @@ from . import messages
 
 # MIME type of the machine-readable verdict that every test cell attaches to its outputs.
 VERDICT_MIME = "application/vnd.nn-autograder.verdict+json"
+
+
+def plain(value: object) -> object:
+    """``value`` as a JSON scalar that renders the same before and after a JSON round trip.
+
+    Message fields travel as JSON (the verdict attached to each test cell, the clean-process
+    verdict), and a tuple would come back as a list and print as ``[1000, 10]`` instead of
+    ``(1000, 10)``. So shapes and other containers are turned into their text at once, NumPy
+    scalars into Python numbers.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        try:
+            return plain(item())
+        except Exception:  # noqa: BLE001 - fall back to the text
+            pass
+    if isinstance(value, (tuple, list)):
+        return str(tuple(plain(v) for v in value))
+    return str(value)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def error_text(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of a student-side error, short enough to read in a message.
+
+    TensorFlow's errors start with a header such as ``Graph execution error:`` followed by a
+    stack; the cause is the last plain line, so that one is kept.
+    """
+    plain_text = _ANSI.sub("", str(exc))  # Keras colours parts of its messages
+    lines = [ln.strip() for ln in plain_text.splitlines() if ln.strip()]
+    detail = lines[0] if lines else ""
+    if len(lines) > 1 and detail.endswith(":"):
+        causes = [ln for ln in lines[1:] if not ln.startswith(("File ", "[[", "Detected at node"))]
+        detail = causes[-1] if causes else detail
+    text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Mistake(Exception):
@@ -26,7 +67,7 @@ class Mistake(Exception):
             raise KeyError(f"unknown mistake id {mistake_id!r}")
         super().__init__(mistake_id)
         self.mistake_id = mistake_id
-        self.fields = fields
+        self.fields = {name: plain(value) for name, value in fields.items()}
 
 
 @dataclass(frozen=True)

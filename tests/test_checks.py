@@ -1,0 +1,642 @@
+"""Fast unit tests of the checks, without nbgrader or a kernel.
+
+Each test builds a tiny Keras model and a namespace like the notebook's by hand, on a small fake
+MNIST (60 training and 30 test "digits" whose class is a bright block of pixels), and runs one
+check through :class:`~autograder.context.Context` with that data as its loader. The corpus
+(``test_corpus``) covers the same ground end to end through nbgrader; these cover the edge
+cases cheaply and say precisely which rule a regression broke.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import scipy.special  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from autograder import checks, messages  # noqa: E402
+from autograder.cells import CheckFailed, verify  # noqa: E402
+from autograder.context import Context  # noqa: E402
+from autograder.data import MnistData  # noqa: E402
+from autograder.spec import CHECK_POINTS  # noqa: E402
+from autograder.verdict import Verdict  # noqa: E402
+
+N_TRAIN, N_TEST, BLOCK = 60, 30, 78
+P10 = ("model = tf.keras.Sequential([\n    tf.keras.layers.Dense(10)\n])\n"
+       "loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
+       "model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])\n"
+       "model.fit(X_train, y_train, epochs=5)")
+P11 = ("predictions = model.predict(X_test)\nprobability = softmax(predictions, axis=1)\n"
+       "first_label = np.argmax(probability[0])")
+P12 = ("y_predict = np.argmax(probability, axis=1)\naccuracy = accuracy_score(y_test, y_predict)\n"
+       "eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)")
+SOURCES = ["X_train, X_test, y_train, y_test = load_mnist()", P10, P11, P12]
+
+
+def _fake_split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` images: low noise everywhere, a bright block of 78 pixels at the class's place."""
+    labels = np.arange(n) % 10
+    X = rng.uniform(0, 30, size=(n, 784)).astype(np.float32)
+    for i, k in enumerate(labels):
+        X[i, k * BLOCK:(k + 1) * BLOCK] = 200
+    return X, labels
+
+
+def _fake_data() -> MnistData:
+    rng = np.random.default_rng(0)
+    X_train, y_train = _fake_split(N_TRAIN, rng)
+    X_test, y_test = _fake_split(N_TEST, rng)
+    y_test = y_test.copy()
+    y_test[:3] = (y_test[:3] + 1) % 10  # three test labels disagree with their images: at best 27/30
+    strings = np.vectorize(str, otypes=[object])
+    for a in (X_train, X_test):
+        a.setflags(write=False)
+    return MnistData(X_train, X_test, strings(y_train), strings(y_test), source="sample", origin="fake")
+
+
+DATA = _fake_data()
+BEST_ACCURACY = 27 / 30
+
+
+def _ideal_weights(model: keras.Model) -> None:
+    """Give the (single) Dense(10) the weights that read each class's block: 27/30 correct."""
+    dense = [layer for layer in model.layers if layer.weights][-1]
+    kernel = np.zeros((784, 10), dtype=np.float32)
+    for k in range(10):
+        kernel[k * BLOCK:(k + 1) * BLOCK, k] = 0.05
+    dense.set_weights([kernel, np.zeros(10, dtype=np.float32)])
+
+
+def student_arrays(scaled: bool = True) -> dict[str, np.ndarray]:
+    """The notebook's data cells: copies, optionally divided by 255, labels as int."""
+    factor = 255.0 if scaled else 1.0
+    return {"X_train": DATA.X_train / factor, "X_test": DATA.X_test / factor,
+            "y_train": DATA.y_train.astype(int), "y_test": DATA.y_test.astype(int)}
+
+
+def build(layers: Sequence[keras.layers.Layer] | None = None, *, compile: bool = True,
+          optimizer: Any = "adam", loss: Any = None, metrics: Sequence[Any] = ("accuracy",),
+          fit: Sequence[dict] = ({"epochs": 5},), ideal: bool = True, scaled: bool = True) -> keras.Model:
+    """A model as a student would make it; ``fit`` lists the keyword arguments of each fit call."""
+    model = keras.Sequential(list(layers) if layers is not None else [keras.layers.Dense(10)])
+    if compile:
+        model.compile(optimizer=optimizer, metrics=list(metrics),
+                      loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        arrays = student_arrays(scaled)
+        for kwargs in fit:
+            kwargs = dict(kwargs)
+            rows = kwargs.pop("rows", None)
+            X, y = arrays["X_train"], arrays["y_train"]
+            if rows is not None:
+                X, y = X[:rows], y[:rows]
+            model.fit(X, y, verbose=0, **kwargs)
+    if ideal:
+        if not model.built:
+            model.build((None, 784))
+        _ideal_weights(model)
+    return model
+
+
+def solve(model: keras.Model, *, scaled: bool = True, **overrides: Any) -> dict[str, Any]:
+    """The namespace after the lesson's Practice 11 and 12 for ``model``, with ``overrides``."""
+    ns: dict[str, Any] = {**student_arrays(scaled), "model": model, "loss_fn": model.loss if model.compiled else None}
+    ns["predictions"] = np.asarray(model.predict(ns["X_test"], verbose=0))
+    ns["probability"] = scipy.special.softmax(ns["predictions"], axis=1)
+    ns["first_label"] = np.argmax(ns["probability"][0])
+    ns["y_predict"] = np.argmax(ns["probability"], axis=1)
+    ns["accuracy"] = float(np.mean(ns["y_predict"] == ns["y_test"]))
+    if model.compiled and model.metrics_names:
+        result = model.evaluate(ns["X_test"], ns["y_test"], verbose=0)
+        if isinstance(result, list) and len(result) == 2:
+            ns["eval_loss"], ns["eval_accuracy"] = result
+    for name, value in overrides.items():
+        if value is DELETE:
+            ns.pop(name, None)
+        else:
+            ns[name] = value(ns) if callable(value) and not isinstance(value, keras.Model) else value
+    return ns
+
+
+DELETE = object()
+
+
+def run(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *, full: bool = True) -> Verdict:
+    return checks.run_check(check_id, Context(ns, list(sources), loader=lambda: DATA), full=full)
+
+
+def mistake(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *, full: bool = True) -> str | None:
+    verdict = run(check_id, ns, sources, full=full)
+    return verdict.mistake_id
+
+
+def replace(old: str, new: str, sources: Sequence[str] = SOURCES) -> list[str]:
+    out = [s.replace(old, new) for s in sources]
+    assert out != list(sources), old
+    return out
+
+
+@pytest.fixture(scope="module")
+def lesson() -> keras.Model:
+    """The lesson's model: Dense(10), adam, from_logits=True, 5 epochs (with ideal weights)."""
+    return build()
+
+
+@pytest.fixture(scope="module")
+def lesson_ns(lesson) -> dict[str, Any]:
+    return solve(lesson)
+
+
+@pytest.fixture(scope="module")
+def softmax_model() -> keras.Model:
+    return build([keras.layers.Dense(10, activation="softmax")], loss="sparse_categorical_crossentropy")
+
+
+# --- The lesson's answer passes everything -----------------------------------------------------
+
+def test_lesson_answer_passes_every_check_visible_and_hidden(lesson_ns):
+    for check_id in CHECK_POINTS:
+        for full in (False, True):
+            verdict = run(check_id, lesson_ns, full=full)
+            assert verdict.passed, (check_id, full, verdict)
+            assert verdict.notes == ()
+
+
+def test_checks_print_nothing_to_stderr(lesson_ns, capfd):
+    broken = solve(lesson_ns["model"], probability=DELETE, y_predict=np.zeros(3), accuracy="x")
+    for ns in (lesson_ns, broken, {}):
+        for check_id in CHECK_POINTS:
+            run(check_id, ns)
+    assert capfd.readouterr().err == ""
+
+
+# --- check_architecture ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layers", [
+    pytest.param(lambda: [keras.Input(shape=(784,)), keras.layers.Dense(10)], id="input"),
+    pytest.param(lambda: [keras.Input(shape=(784,)), keras.layers.Flatten(), keras.layers.Dense(10)], id="flatten"),
+    pytest.param(lambda: [keras.layers.Dense(10, activation="linear")], id="linear"),
+    pytest.param(lambda: [keras.layers.Dense(10), keras.layers.Activation("linear")], id="linear-layer"),
+])
+def test_architecture_accepts_neutral_variants(layers):
+    assert mistake("check_architecture", {"model": build(layers(), fit=())}) is None
+
+
+def test_architecture_of_an_unfitted_model_is_judged_on_a_built_clone():
+    model = build(fit=(), ideal=False)
+    assert not model.built
+    assert mistake("check_architecture", {"model": model}) is None
+    assert not model.built  # the student's model is untouched
+
+
+@pytest.mark.parametrize(("layers", "expected", "fields"), [
+    (lambda: [keras.layers.Dense(1)], "architecture.wrong_units", {"units": 1}),
+    (lambda: [keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)], "architecture.extra_layers",
+     {"count": 2}),
+    (lambda: [keras.layers.Dense(10, activation="relu")], "architecture.nonlinear_activation", {"activation": "relu"}),
+    (lambda: [keras.layers.Dense(10), keras.layers.ReLU()], "architecture.nonlinear_activation", {"activation": "relu"}),
+    (lambda: [keras.layers.Dense(10, activation="sigmoid")], "architecture.nonlinear_activation",
+     {"activation": "sigmoid"}),
+    (lambda: [keras.layers.Dense(10), keras.layers.Dropout(0.2)], "architecture.unexpected_layer",
+     {"layer": "Dropout"}),
+    (lambda: [keras.layers.Dense(10, activation="softmax")], "architecture.softmax_with_logits_loss", {}),
+    (lambda: [keras.layers.Dense(10), keras.layers.Softmax()], "architecture.softmax_with_logits_loss", {}),
+])
+def test_architecture_mistakes_each_have_their_message(layers, expected, fields):
+    verdict = run("check_architecture", {"model": build(layers(), fit=(), ideal=False)})
+    assert (verdict.mistake_id, verdict.fields) == (expected, fields)
+
+
+def test_wrong_unit_count_fails_already_in_the_self_check():
+    assert mistake("check_architecture", {"model": build([keras.layers.Dense(1)], fit=(), ideal=False)},
+                   full=False) == "architecture.wrong_units"
+    hidden = build([keras.layers.Dense(32), keras.layers.Dense(10)], fit=(), ideal=False)
+    assert mistake("check_architecture", {"model": hidden}, full=False) is None  # hidden test only
+    assert mistake("check_architecture", {"model": hidden}) == "architecture.extra_layers"
+
+
+@pytest.mark.parametrize("layers", [
+    pytest.param(lambda: [keras.layers.Dense(10, activation="softmax")], id="dense-softmax"),
+    pytest.param(lambda: [keras.layers.Dense(10), keras.layers.Softmax()], id="softmax-layer"),
+    pytest.param(lambda: [keras.layers.Dense(10), keras.layers.Activation("softmax")], id="activation-layer"),
+])
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy",
+                                  keras.losses.SparseCategoricalCrossentropy(from_logits=False)],
+                         ids=["string", "object"])
+def test_softmax_output_is_accepted_with_from_logits_false(layers, loss):
+    ns = {"model": build(layers(), loss=loss, fit=(), ideal=False), "loss_fn": loss}
+    assert mistake("check_architecture", ns) is None
+    verdict = run("check_loss", ns)
+    assert verdict.passed and verdict.notes == ("loss.softmax_equivalent",)
+
+
+def test_architecture_needs_a_model():
+    assert mistake("check_architecture", {"model": "Dense(10)"}) == "architecture.not_a_model"
+    verdict = run("check_architecture", {"X_test": 1})
+    assert (verdict.mistake_id, verdict.fields) == ("input.missing", {"name": "model", "cell": "practice10"})
+
+
+# --- check_loss -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", [
+    keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    tf.keras.losses.SparseCategoricalCrossentropy(True),
+], ids=["keras", "tf-positional"])
+def test_loss_accepts_sparse_crossentropy_with_logits(loss):
+    assert mistake("check_loss", {"model": build(loss=loss, fit=(), ideal=False), "loss_fn": loss}) is None
+
+
+@pytest.mark.parametrize(("loss", "expected"), [
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=False), "loss.logits_need_from_logits"),
+    ("sparse_categorical_crossentropy", "loss.logits_need_from_logits"),  # the alias means from_logits=False
+    (keras.losses.sparse_categorical_crossentropy, "loss.logits_need_from_logits"),
+    (keras.losses.CategoricalCrossentropy(from_logits=True), "loss.categorical_with_int_labels"),
+    ("categorical_crossentropy", "loss.categorical_with_int_labels"),
+    ("mse", "loss.wrong_loss"),
+])
+def test_loss_mistakes(loss, expected):
+    ns = {"model": build(loss=loss, fit=(), ideal=False), "loss_fn": loss}
+    assert mistake("check_loss", ns, full=False) is None  # the self-check only needs a compiled model
+    assert mistake("check_loss", ns) == expected
+
+
+def test_softmax_output_with_from_logits_true_fails_the_loss_check(softmax_model):
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = build([keras.layers.Dense(10, activation="softmax")], loss=loss, fit=(), ideal=False)
+    assert mistake("check_loss", {"model": model, "loss_fn": loss}) == "loss.probabilities_need_no_logits"
+
+
+def test_loss_needs_loss_fn_and_compile():
+    model = build(compile=False, ideal=False)
+    assert mistake("check_loss", {"model": model}) == "loss.loss_fn_missing"
+    assert mistake("check_loss", {"model": model, "loss_fn": object()}, full=False) == "loss.not_compiled"
+
+
+def test_mismatch_messages_explain_why_in_one_sentence():
+    for mistake_id in ("loss.logits_need_from_logits", "loss.probabilities_need_no_logits"):
+        for lang in messages.LANGUAGES:
+            problem, _ = messages.mistake_text(mistake_id, lang)
+            assert problem.count("。" if lang == "ja" else ". ") <= 1, problem
+
+
+# --- check_training ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("kwargs", "sources"), [
+    ({"optimizer": keras.optimizers.Adam(learning_rate=0.01)}, SOURCES),
+    ({"fit": ({"epochs": 10, "batch_size": 64},)}, replace("epochs=5)", "epochs=10, batch_size=64)")),
+    ({"fit": ({"epochs": 3}, {"epochs": 2})}, SOURCES),  # two fit calls add up to 5 epochs
+    ({"metrics": [keras.metrics.SparseCategoricalAccuracy()]}, SOURCES),
+    ({"metrics": ["acc"]}, SOURCES),
+])
+def test_training_accepts(kwargs, sources):
+    assert mistake("check_training", {"model": build(**kwargs)}, sources) is None
+
+
+@pytest.mark.parametrize(("kwargs", "sources", "expected", "fields"), [
+    ({"optimizer": "sgd"}, SOURCES, "training.wrong_optimizer", {"optimizer": "SGD"}),
+    ({"optimizer": keras.optimizers.RMSprop()}, SOURCES, "training.wrong_optimizer", {"optimizer": "RMSprop"}),
+    ({"metrics": ()}, SOURCES, "training.missing_accuracy_metric", {}),
+    ({"fit": ({"epochs": 1},)}, SOURCES, "training.too_few_epochs", {"epochs": 1}),
+    ({"fit": ({"epochs": 5, "rows": 20},)}, replace("fit(X_train, y_train", "fit(X_train[:20], y_train[:20]"),
+     "training.partial_training_set", {"steps": 1, "expected": 2}),
+    ({"fit": ()}, SOURCES, "training.not_fitted", {}),
+    ({"compile": False}, SOURCES, "training.not_compiled", {}),
+])
+def test_training_mistakes_each_have_their_message(kwargs, sources, expected, fields):
+    verdict = run("check_training", {"model": build(ideal=False, **kwargs)}, sources)
+    assert (verdict.mistake_id, verdict.fields) == (expected, fields)
+
+
+def test_training_self_check_only_needs_compile_and_fit():
+    assert mistake("check_training", {"model": build(optimizer="sgd", ideal=False)}, full=False) is None
+    assert mistake("check_training", {"model": build(fit=(), ideal=False)}, full=False) == "training.not_fitted"
+
+
+def test_partial_training_set_is_not_guessed_without_a_literal_batch_size():
+    model = build(fit=({"epochs": 5, "rows": 20},), ideal=False)
+    sources = replace("fit(X_train, y_train, epochs=5)", "fit(X_train[:20], y_train[:20], epochs=5, batch_size=bs)")
+    assert mistake("check_training", {"model": model}, sources) is None
+
+
+# --- check_accuracy -------------------------------------------------------------------------------
+
+class _Thresholds:
+    def __init__(self, value: float) -> None:
+        self.value, self.calls = value, []
+
+    def __call__(self, source: str, preprocessing: str) -> float:
+        self.calls.append((source, preprocessing))
+        return self.value
+
+
+@pytest.mark.parametrize(("threshold", "expected"), [(BEST_ACCURACY, None), (BEST_ACCURACY + 0.001,
+                                                                              "accuracy.below_threshold")])
+def test_accuracy_passes_at_the_threshold_and_fails_below(monkeypatch, lesson_ns, threshold, expected):
+    marks = _Thresholds(threshold)
+    monkeypatch.setattr(checks, "accuracy_threshold", marks)
+    verdict = run("check_accuracy", lesson_ns)
+    assert verdict.mistake_id == expected
+    assert marks.calls == [("sample", "scaled")]
+    if expected:
+        assert verdict.fields == {"accuracy": BEST_ACCURACY, "threshold": threshold}
+
+
+def test_accuracy_uses_the_threshold_of_the_notebooks_preprocessing(monkeypatch):
+    marks = _Thresholds(0.5)
+    monkeypatch.setattr(checks, "accuracy_threshold", marks)
+    raw = build(scaled=False, ideal=False)
+    _ideal_weights(raw)
+    assert mistake("check_accuracy", solve(raw, scaled=False)) is None
+    assert marks.calls == [("sample", "raw")]
+
+
+def test_accuracy_is_measured_by_the_grader_not_taken_from_the_student(monkeypatch, lesson):
+    monkeypatch.setattr(checks, "accuracy_threshold", _Thresholds(0.95))
+    # the student's own numbers say 1.0; the model itself gets 27/30
+    ns = solve(lesson, accuracy=1.0, eval_accuracy=1.0)
+    assert mistake("check_accuracy", ns) == "accuracy.below_threshold"
+
+
+def test_accuracy_needs_the_distributed_test_data(lesson):
+    ns = solve(lesson, X_test=lambda ns: ns["X_test"] * 2)
+    assert mistake("check_accuracy", ns) == "input.test_data_changed"
+
+
+def test_accuracy_reports_a_model_that_cannot_predict():
+    class Broken(keras.Sequential):
+        def predict(self, *args, **kwargs):
+            raise tf.errors.InvalidArgumentError(None, None, "Graph execution error:\n\nDetected at node x\n"
+                                                 "  File \"a.py\", line 1\nIn[0] and In[1] has different ndims\n\t [[{{node x}}]]")
+    model = Broken([keras.layers.Dense(10)])
+    verdict = run("check_accuracy", {"model": model, **student_arrays()})
+    assert verdict.mistake_id == "input.model_failed"
+    assert verdict.fields == {"error": "InvalidArgumentError: In[0] and In[1] has different ndims"}
+
+
+# --- check_probability --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("convert", [
+    pytest.param(lambda p: scipy.special.softmax(p, axis=1), id="scipy"),
+    pytest.param(lambda p: tf.nn.softmax(p), id="tf.nn"),
+    pytest.param(lambda p: keras.activations.softmax(tf.constant(p)), id="keras.activations"),
+    pytest.param(lambda p: tf.keras.activations.softmax(tf.constant(p), axis=-1), id="tf.keras.activations"),
+    pytest.param(lambda p: np.exp(p) / np.exp(p).sum(axis=1, keepdims=True), id="by-hand"),
+])
+def test_probability_accepts_every_softmax(lesson_ns, convert):
+    ns = {**lesson_ns, "probability": convert(lesson_ns["predictions"])}
+    assert mistake("check_probability", ns) is None
+
+
+@pytest.mark.parametrize(("convert", "expected"), [
+    (lambda p: p, "probability.is_logits"),
+    (lambda p: scipy.special.softmax(p, axis=0), "probability.wrong_axis"),
+    (lambda p: scipy.special.softmax(p), "probability.no_axis"),
+    (lambda p: p + 1.0, "probability.not_normalized"),
+    (lambda p: scipy.special.softmax(p[::-1], axis=1), "probability.not_from_model"),
+    (lambda p: scipy.special.softmax(p * 2, axis=1), "probability.not_from_model"),
+])
+def test_probability_mistakes(lesson_ns, convert, expected):
+    ns = {**lesson_ns, "probability": convert(lesson_ns["predictions"])}
+    assert mistake("check_probability", ns, full=False) is None  # the shape is right
+    assert mistake("check_probability", ns) == expected
+
+
+def test_probability_shape(lesson_ns):
+    verdict = run("check_probability", {**lesson_ns, "probability": lesson_ns["probability"][:5]}, full=False)
+    assert (verdict.mistake_id, verdict.fields) == ("probability.wrong_shape",
+                                                     {"shape": "(5, 10)", "expected": "(30, 10)"})
+    verdict = run("check_probability", {**lesson_ns, "probability": "softmax"}, full=False)
+    assert verdict.mistake_id == "probability.wrong_shape"
+
+
+def test_probability_of_a_softmax_model_is_its_output(softmax_model):
+    ns = solve(softmax_model, probability=lambda ns: ns["predictions"])
+    assert mistake("check_probability", ns) is None
+    ns = solve(softmax_model)  # the lesson's softmax on top of the model's softmax
+    assert mistake("check_probability", ns) == "probability.double_softmax"
+
+
+# --- check_first_label -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("convert", [
+    pytest.param(lambda v: v, id="np.int64"),
+    pytest.param(int, id="int"),
+    pytest.param(lambda v: tf.constant(v), id="tensor"),
+    pytest.param(lambda v: np.int32(v), id="int32"),
+])
+def test_first_label_accepts_integer_types(lesson_ns, convert):
+    ns = {**lesson_ns, "first_label": convert(lesson_ns["first_label"])}
+    assert mistake("check_first_label", ns) is None
+
+
+def test_first_label_is_recomputed_from_the_model(lesson_ns):
+    expected = int(np.argmax(lesson_ns["predictions"][0]))
+    wrong = (expected + 1) % 10
+    verdict = run("check_first_label", {**lesson_ns, "first_label": wrong})
+    assert (verdict.mistake_id, verdict.fields) == ("first_label.wrong", {"value": wrong, "expected": expected})
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (lambda ns: np.argmax(ns["probability"]), "first_label.flat_argmax"),
+    (lambda ns: ns["probability"][0].max(), "first_label.not_integer"),
+    (lambda ns: float(np.argmax(ns["probability"][0])), "first_label.not_integer"),
+    (lambda ns: ns["probability"][0], "first_label.not_integer"),
+    (lambda ns: "7", "first_label.not_integer"),
+])
+def test_first_label_shape_and_type_mistakes_fail_in_the_self_check(lesson_ns, value, expected):
+    ns = {**lesson_ns, "first_label": value(lesson_ns)}
+    assert mistake("check_first_label", ns, full=False) == expected
+
+
+def test_first_label_flat_argmax_shows_the_flat_position(lesson_ns):
+    position = int(np.argmax(lesson_ns["probability"]))
+    assert position >= 10  # the fake data's largest probability is not in row 0
+    verdict = run("check_first_label", {**lesson_ns, "first_label": np.argmax(lesson_ns["probability"])})
+    assert verdict.fields == {"value": position}
+
+
+def test_first_label_from_another_row_is_named_from_the_source(lesson_ns):
+    row1 = int(np.argmax(lesson_ns["probability"][1]))
+    assert row1 != int(np.argmax(lesson_ns["probability"][0]))
+    sources = replace("probability[0]", "probability[1]")
+    verdict = run("check_first_label", {**lesson_ns, "first_label": np.int64(row1)}, sources)
+    assert (verdict.mistake_id, verdict.fields) == ("first_label.wrong_row", {"row": 1})
+
+
+def test_first_label_from_a_wrong_probability_points_at_probability(lesson_ns):
+    probability = scipy.special.softmax(lesson_ns["predictions"][::-1], axis=1)
+    assert np.argmax(probability[0]) != np.argmax(lesson_ns["probability"][0])
+    ns = {**lesson_ns, "probability": probability, "first_label": np.argmax(probability[0])}
+    assert mistake("check_first_label", ns) == "first_label.wrong_probability"
+
+
+# --- check_argmax_axis -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    pytest.param(lambda ns: np.argmax(ns["probability"], axis=1), id="axis=1"),
+    pytest.param(lambda ns: np.argmax(ns["probability"], axis=-1), id="axis=-1"),
+    pytest.param(lambda ns: ns["probability"].argmax(1), id="method"),
+    pytest.param(lambda ns: np.argmax(ns["predictions"], axis=1), id="logits"),
+    pytest.param(lambda ns: tf.argmax(ns["probability"], axis=1), id="tf.argmax"),
+    pytest.param(lambda ns: list(np.argmax(ns["probability"], axis=1)), id="list"),
+])
+def test_argmax_accepts(lesson_ns, value):
+    assert mistake("check_argmax_axis", {**lesson_ns, "y_predict": value(lesson_ns)}) is None
+
+
+def test_argmax_axis0_gets_the_lessons_message(lesson_ns):
+    ns = {**lesson_ns, "y_predict": np.argmax(lesson_ns["probability"], axis=0)}
+    sources = replace("axis=1)\naccuracy", "axis=0)\naccuracy")
+    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.axis0"
+    # the shape alone gives it away, whatever the source says
+    assert mistake("check_argmax_axis", ns, full=False) == "argmax.axis0"
+    problem, _ = messages.mistake_text("argmax.axis0", "ja")
+    assert "ラベルごと" in problem and "画像ごと" in problem
+
+
+def test_argmax_axis0_is_named_from_the_source_when_the_cell_crashed(lesson_ns):
+    ns = {k: v for k, v in lesson_ns.items() if k not in {"y_predict", "accuracy"}}
+    sources = replace("y_predict = np.argmax(probability, axis=1)", "y_predict = probability.argmax(0)")
+    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.axis0"
+    sources = replace("y_predict = np.argmax(probability, axis=1)", "y_predict = tf.argmax(probability)")
+    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.tf_default_axis0"
+    # without an axis-0 argmax in the source, it is simply missing
+    assert mistake("check_argmax_axis", ns, full=False) == "input.missing"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (lambda ns: np.argmax(ns["probability"]), "argmax.wrong_shape"),
+    (lambda ns: np.argmax(ns["probability"], axis=1)[:, None], "argmax.wrong_shape"),
+    (lambda ns: np.argmin(ns["probability"], axis=1), "argmax.wrong_values"),
+    (lambda ns: ns["y_test"], "argmax.wrong_values"),  # the true labels are not the model's predictions
+])
+def test_argmax_mistakes(lesson_ns, value, expected):
+    assert mistake("check_argmax_axis", {**lesson_ns, "y_predict": value(lesson_ns)}) == expected
+
+
+def test_argmax_of_a_wrong_probability_points_at_probability(lesson_ns):
+    probability = scipy.special.softmax(lesson_ns["predictions"][::-1], axis=1)
+    y_predict = np.argmax(probability, axis=1)
+    mismatches = int(np.sum(y_predict != np.argmax(lesson_ns["predictions"], axis=1)))
+    assert mismatches > 0
+    verdict = run("check_argmax_axis", {**lesson_ns, "probability": probability, "y_predict": y_predict})
+    assert (verdict.mistake_id, verdict.fields) == ("argmax.wrong_probability", {"mismatches": mismatches})
+
+
+# --- check_accuracy_score ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    pytest.param(lambda ns: float(np.mean(ns["y_predict"] == ns["y_test"])), id="np.mean"),
+    pytest.param(lambda ns: np.float32(np.mean(ns["y_predict"] == ns["y_test"])), id="float32"),
+    pytest.param(lambda ns: tf.reduce_mean(tf.cast(ns["y_predict"] == ns["y_test"], tf.float32)), id="tensor"),
+    pytest.param(lambda ns: ns["eval_accuracy"], id="eval_accuracy"),
+])
+def test_accuracy_score_accepts(lesson_ns, value):
+    assert mistake("check_accuracy_score", {**lesson_ns, "accuracy": value(lesson_ns)}) is None
+
+
+def test_accuracy_score_uses_sklearn_in_the_lesson(lesson_ns):
+    from sklearn.metrics import accuracy_score
+
+    ns = {**lesson_ns, "accuracy": accuracy_score(lesson_ns["y_test"], lesson_ns["y_predict"])}
+    assert mistake("check_accuracy_score", ns) is None
+
+
+def test_accuracy_on_the_training_set(lesson_ns, lesson):
+    train = np.argmax(lesson.predict(lesson_ns["X_train"], verbose=0), axis=1)
+    value = float(np.mean(train == lesson_ns["y_train"]))
+    assert value != BEST_ACCURACY
+    verdict = run("check_accuracy_score", {**lesson_ns, "accuracy": value})
+    assert (verdict.mistake_id, verdict.fields) == ("accuracy_score.on_training_set", {"value": value})
+
+
+def test_accuracy_from_wrong_predictions(lesson_ns):
+    y_predict = np.argmin(lesson_ns["probability"], axis=1)
+    value = float(np.mean(y_predict == lesson_ns["y_test"]))
+    verdict = run("check_accuracy_score", {**lesson_ns, "y_predict": y_predict, "accuracy": value})
+    assert (verdict.mistake_id, verdict.fields) == ("accuracy_score.wrong_predictions",
+                                                     {"value": value, "expected": BEST_ACCURACY})
+
+
+def test_hard_coded_accuracy_is_caught_even_when_it_is_right(lesson_ns):
+    sources = replace("accuracy = accuracy_score(y_test, y_predict)", f"accuracy = {BEST_ACCURACY}")
+    assert mistake("check_accuracy_score", {**lesson_ns, "accuracy": BEST_ACCURACY}, sources) == \
+        "accuracy_score.hard_coded"
+    sources = replace("accuracy = accuracy_score(y_test, y_predict)",
+                      "accuracy = 0\naccuracy = accuracy_score(y_test, y_predict)")
+    assert mistake("check_accuracy_score", lesson_ns, sources) is None
+
+
+def test_accuracy_that_matches_nothing(lesson_ns):
+    verdict = run("check_accuracy_score", {**lesson_ns, "accuracy": 0.5})
+    assert (verdict.mistake_id, verdict.fields) == ("accuracy_score.mismatch",
+                                                     {"value": 0.5, "expected": BEST_ACCURACY})
+
+
+@pytest.mark.parametrize("value", [88.9, "0.9", None, np.array([0.9, 0.9]), True])
+def test_accuracy_must_be_a_fraction(lesson_ns, value):
+    assert mistake("check_accuracy_score", {**lesson_ns, "accuracy": value}, full=False) == \
+        "accuracy_score.not_a_fraction"
+
+
+def test_eval_accuracy(lesson_ns):
+    swapped = {**lesson_ns, "eval_loss": lesson_ns["eval_accuracy"], "eval_accuracy": lesson_ns["eval_loss"]}
+    assert mistake("check_accuracy_score", swapped) == "accuracy_score.evaluate_swapped"
+    assert mistake("check_accuracy_score", {**lesson_ns, "eval_accuracy": 0.5}) == "accuracy_score.evaluate_mismatch"
+    ns = {k: v for k, v in lesson_ns.items() if k != "eval_accuracy"}
+    assert mistake("check_accuracy_score", ns) == "input.missing"
+
+
+# --- Missing inputs, crashes, rendering ---------------------------------------------------------------
+
+def test_missing_input_names_the_cell_that_should_define_it(lesson_ns):
+    ns = {k: v for k, v in lesson_ns.items() if k not in {"predictions", "probability", "first_label"}}
+    verdict = run("check_probability", ns)
+    assert (verdict.mistake_id, verdict.fields) == ("input.missing", {"name": "probability", "cell": "practice11"})
+
+
+def test_missing_input_downstream_of_a_crash_names_the_crashed_cell(lesson_ns):
+    ns = {k: v for k, v in lesson_ns.items()
+          if k not in {"predictions", "probability", "first_label", "y_predict", "accuracy", "eval_loss",
+                       "eval_accuracy"}}
+    verdict = run("check_argmax_axis", ns)
+    assert (verdict.mistake_id, verdict.fields) == (
+        "input.missing_upstream",
+        {"name": "y_predict", "cell": "practice12", "upstream": "probability", "upstream_cell": "practice11"})
+    assert "練習11" in verdict.lines("ja")[0]
+    assert "NameError" not in "\n".join(verdict.lines("ja"))
+
+
+def test_a_crash_inside_a_student_object_is_a_verdict(lesson_ns):
+    class Weird:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("boom\nsecond line")
+
+    verdict = run("check_first_label", {**lesson_ns, "first_label": Weird()}, full=False)
+    assert verdict.mistake_id == "first_label.not_integer"
+    verdict = run("check_argmax_axis", {**lesson_ns, "y_predict": Weird()})
+    assert (verdict.mistake_id, verdict.fields) == ("input.student_error", {"error": "RuntimeError: boom"})
+
+
+def test_verify_raises_a_readable_failure_without_traceback(lesson_ns, capsys, monkeypatch):
+    import autograder.cells
+
+    monkeypatch.setattr(autograder.cells, "Context",
+                        lambda namespace, sources: Context(namespace, sources, loader=lambda: DATA))
+    ns = {**lesson_ns, "y_predict": np.argmax(lesson_ns["probability"], axis=0), "In": SOURCES}
+    with pytest.raises(CheckFailed) as failure:
+        verify("check_argmax_axis", ns)
+    expected = Verdict("check_argmax_axis", False, "argmax.axis0").lines()
+    assert failure.value._render_traceback_() == expected
+    assert isinstance(failure.value, AssertionError)
+    verify("check_argmax_axis", {**lesson_ns, "In": SOURCES}, hidden=True)
+    assert Verdict("check_argmax_axis", True).lines()[0] in capsys.readouterr().out
+
