@@ -115,7 +115,7 @@ def collect(archive: Path, root: Path, force: bool = False) -> Plan:
     targets = {s: root / "submitted" / s / ASSIGNMENT for s in intake.submissions}
     existing = sorted(s for s, path in targets.items() if path.exists())
     if existing and not force:
-        raise IntakeError(f"{len(existing)} of these students already have a submission "
+        raise IntakeError(f"{len(existing)} student(s) in the zip already have a submission "
                           f"({', '.join(existing[:5])}{', ...' if len(existing) > 5 else ''}); "
                           "use --force to replace them")
 

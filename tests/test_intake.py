@@ -127,7 +127,7 @@ def test_canvas_zip_and_force_replaces_existing_submissions(tmp_path):
     })
     refused = _intake(root, again)
     assert refused.returncode == 2
-    assert refused.stderr.strip() == ("intake: error: 1 of these students already have a submission (12345); "
+    assert refused.stderr.strip() == ("intake: error: 1 student(s) in the zip already have a submission (12345); "
                                       "use --force to replace them")
     assert _tree(root) == blank
 
