@@ -9,8 +9,11 @@ provides "Noto Sans CJK JP", which is put first in the font list for every chart
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 from matplotlib import font_manager, rc_context
@@ -29,13 +32,36 @@ _RC = {
 _BAR = "#3b6ea8"
 
 
-def cjk_font_path() -> str | None:
-    """The file matplotlib uses for :data:`CJK_FAMILY`, or ``None`` if it is not installed."""
+def _find_cjk_font() -> str | None:
     try:
         return font_manager.findfont(font_manager.FontProperties(family=CJK_FAMILY),
                                      fallback_to_default=False)
     except ValueError:
         return None
+
+
+@functools.cache
+def cjk_font_path() -> str | None:
+    """The file matplotlib uses for :data:`CJK_FAMILY`, or ``None`` if it is not installed.
+
+    matplotlib caches the list of system fonts once per user and never refreshes it, so a
+    cache written before ``fonts-noto-cjk`` was installed does not know the font. In that case
+    the Noto CJK files are registered with this process's font manager.
+    """
+    found = _find_cjk_font()
+    if found is None:
+        for file in font_manager.findSystemFonts():
+            if Path(file).name.startswith("NotoSansCJK"):
+                font_manager.fontManager.addfont(file)
+        found = _find_cjk_font()
+    return found
+
+
+@contextlib.contextmanager
+def _style() -> Iterator[None]:
+    cjk_font_path()  # registers the font first if matplotlib's cache predates it
+    with rc_context(_RC):
+        yield
 
 
 def _data_uri(fig: Figure) -> str:
@@ -47,7 +73,7 @@ def _data_uri(fig: Figure) -> str:
 def score_histogram(scores: Sequence[float], max_score: float, *, title: str, xlabel: str,
                     ylabel: str) -> str:
     """Number of students per total score, one bar per point from 0 to full marks."""
-    with rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(7, 3.6))
         ax = fig.add_subplot()
         edges = np.arange(-0.5, max_score + 1.0, 1.0)
@@ -61,7 +87,7 @@ def score_histogram(scores: Sequence[float], max_score: float, *, title: str, xl
 
 def pass_rates(titles: Sequence[str], rates: Sequence[float], *, title: str, xlabel: str) -> str:
     """One horizontal bar per check (first check on top), labelled with its pass rate in %."""
-    with rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(7, 0.45 * len(titles) + 1.2))
         ax = fig.add_subplot()
         percent = [100 * r for r in rates]
