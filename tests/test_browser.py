@@ -22,7 +22,7 @@ from autograder import messages
 from autograder.feedback.report import write_report
 from autograder.spec import ASSIGNMENT
 
-from test_feedback import generate_feedback, page_text, squash
+from test_feedback import expected_advice, generate_feedback, page_text, squash
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or Path(__file__).parent / "artifacts")
@@ -77,8 +77,7 @@ def test_feedback_page_in_chromium(graded_class, student, tmp_path):
     assert squash(total) in text
     for result in results.values():
         if result.score < result.max_score:
-            problem, _ = messages.mistake_text(result.verdict.mistake_id, "ja", **result.verdict.fields)
-            assert squash(problem) in text
+            assert squash(expected_advice(result, "ja")[0]) in text
     assert "HIDDEN" not in dom and "verify(" not in dom
 
     image = screenshot(page, tmp_path / "profile", f"feedback_{student}.png", 1600)

@@ -29,7 +29,7 @@ from autograder.feedback.report import build_context, render, write_report
 from autograder.spec import ASSIGNMENT, CHECK_POINTS, NOTEBOOK
 from autograder.verdict import Verdict
 
-from test_feedback import page_text, squash
+from test_feedback import expected_advice, expected_mistake, page_text, squash
 
 FULL = sum(CHECK_POINTS.values())
 
@@ -66,6 +66,10 @@ def test_summary_statistics_match_the_gradebook(report_html, graded_class):
     assert stats[label("report.stat.submitted")] == str(len(scores))
     assert stats[label("report.stat.graded")] == str(len(scores))
     assert stats[label("report.stat.ungraded")] == "0"
+    errors = sum(any(r.score < r.max_score and (expected_mistake(r) == NO_RESULT
+                                                 or expected_mistake(r).startswith("verification."))
+                     for r in results.values()) for results in graded_class.results.values())
+    assert stats[label("report.stat.errors")] == str(errors)
     assert stats[label("report.stat.mean")] == f"{statistics.fmean(scores):.2f}/{FULL}"
     assert stats[label("report.stat.median")] == f"{statistics.median(scores):.2f}/{FULL}"
     assert stats[label("report.stat.stdev")] == f"{statistics.pstdev(scores):.2f}"
@@ -88,7 +92,7 @@ def test_mistakes_are_ranked_by_number_of_students_with_messages_and_names(repor
     for student, results in graded_class.results.items():
         for r in results.values():
             if r.score < r.max_score:
-                expected[r.verdict.mistake_id].add(student)
+                expected[expected_mistake(r)].add(student)
     rows = _mistake_rows(report_html)
     assert [m for m, _ in rows] == sorted(expected, key=lambda m: (-len(expected[m]), m))
     ranks = []
@@ -102,8 +106,8 @@ def test_mistakes_are_ranked_by_number_of_students_with_messages_and_names(repor
         text = page_text(row)
         for student in expected[mistake]:  # each student's own wording is shown
             for r in graded_class.results[student].values():
-                if r.score < r.max_score and r.verdict.mistake_id == mistake:
-                    assert squash(messages.mistake_text(mistake, "ja", **r.verdict.fields)[0]) in text
+                if r.score < r.max_score and expected_mistake(r) == mistake:
+                    assert squash(expected_advice(r, "ja")[0]) in text
     counts = [len(expected[m]) for m, _ in rows]
     assert ranks == [1 + sum(c > mine for c in counts) for mine in counts]
 
@@ -174,15 +178,21 @@ def test_submissions_that_could_not_be_graded_are_listed(graded_class, tmp_path)
     assert stats[squash(messages.text("report.stat.submitted", "ja"))] == str(len(graded_class.results) + 2)
 
 
-def test_checks_without_a_result_are_reported_as_grading_errors():
+def test_checks_that_failed_to_grade_are_listed_as_grading_errors():
     checks = [CheckOutcome(c, p, p, Verdict(c, True)) for c, p in CHECK_POINTS.items()]
-    checks[2] = CheckOutcome(checks[2].check_id, 0, checks[2].max_score, None)  # e.g. the cell timed out
-    outcomes = ClassOutcomes([StudentOutcome("s_timeout", tuple(checks))], [])
+    timeout, stopped = checks[2].check_id, checks[5].check_id
+    checks[2] = CheckOutcome(timeout, 0, checks[2].max_score, None)  # e.g. the cell timed out
+    checks[5] = CheckOutcome(stopped, 0, checks[5].max_score, Verdict(stopped, False, "verification.notebook_stopped"))
+    outcomes = ClassOutcomes([StudentOutcome("s_errors", tuple(checks))], [])
     html = render(build_context(CourseSettings(Path("/course"), "sqlite://", "ja"), outcomes, datetime(2025, 1, 1)))
-    title = messages.title(checks[2].check_id, "ja")
-    assert ["s_timeout", squash(messages.text("report.no_result", "ja", checks=title))] in _table(html, "ungraded")
-    [(mistake, row)] = _mistake_rows(html)
-    assert mistake == NO_RESULT and squash(messages.text("feedback.no_result", "ja")) in page_text(row)
+    reason = messages.text("report.grading_errors", "ja",
+                           checks=f"{messages.title(timeout, 'ja')}, {messages.title(stopped, 'ja')}",
+                           problem=messages.text("feedback.no_result", "ja"))
+    assert _table(html, "ungraded")[1:] == [["s_errors", squash(reason)]]
+    assert dict(_table(html, "summary"))[squash(messages.text("report.stat.errors", "ja"))] == "1"
+    rows = dict(_mistake_rows(html))
+    assert set(rows) == {NO_RESULT, "verification.notebook_stopped"}
+    assert squash(messages.text("feedback.no_result", "ja")) in page_text(rows[NO_RESULT])
 
 
 def test_report_language_follows_autograder_lang(graded_class, tmp_path, monkeypatch):

@@ -15,6 +15,8 @@ from autograder.feedback.exports import CHECK_COLUMNS, write_gradescope
 from autograder.feedback.outcomes import MISSING, ClassOutcomes, Ungraded
 from autograder.spec import CHECK_POINTS
 
+from test_feedback import expected_advice, expected_mistake
+
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                     "raw_score", "late_submission_penalty", "score", "max_score"]
 
@@ -55,7 +57,7 @@ def test_checks_csv_has_one_row_per_student_and_check(exports, graded_class):
         passed = result.score == result.max_score
         assert (float(row["score"]), float(row["max_score"]), row["passed"]) == \
             (result.score, result.max_score, str(int(passed)))
-        assert row["mistake_id"] == ("" if passed else result.verdict.mistake_id)
+        assert row["mistake_id"] == ("" if passed else expected_mistake(result))
 
 
 def test_gradescope_results_per_student(exports, graded_class):
@@ -70,7 +72,7 @@ def test_gradescope_results_per_student(exports, graded_class):
             if result.score == result.max_score:
                 assert test["status"] == "passed"
             else:
-                problem, hint = messages.mistake_text(result.verdict.mistake_id, "ja", **result.verdict.fields)
+                problem, hint = expected_advice(result, "ja")
                 assert test["status"] == "failed" and problem in test["output"] and hint in test["output"]
 
 

@@ -20,6 +20,10 @@ from ..verdict import Verdict
 
 # Mistake id of a check that scored less than full marks without reporting why.
 NO_RESULT = "grading.no_result"
+# Mistake ids that describe a failure of grading rather than of the answer: the one above and
+# the clean-process verification family (autograder.preprocessors: the kernel stopped early,
+# or the re-check did not finish). TAs must look at these submissions themselves.
+GRADING_ERROR_PREFIX = "verification."
 
 # Why a submission has no graded outcome: text key of the report's explanation.
 MISSING = "report.ungraded.missing"
@@ -48,6 +52,12 @@ class CheckOutcome:
         if self.verdict is not None and not self.verdict.passed:
             return self.verdict.mistake_id
         return NO_RESULT
+
+    @property
+    def grading_error(self) -> bool:
+        """Points were lost because grading failed, not because of a mistake in the answer."""
+        mistake = self.mistake_id
+        return mistake is not None and (mistake == NO_RESULT or mistake.startswith(GRADING_ERROR_PREFIX))
 
     def title(self, lang: str) -> str:
         return messages.title(self.check_id, lang)
@@ -104,6 +114,10 @@ class StudentOutcome:
     @property
     def failed(self) -> list[CheckOutcome]:
         return [c for c in self.checks if not c.passed]
+
+    @property
+    def grading_errors(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if c.grading_error]
 
 
 @dataclass(frozen=True)

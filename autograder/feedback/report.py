@@ -25,7 +25,7 @@ from .. import messages
 from ..spec import ASSIGNMENT, CHECK_POINTS
 from . import TEMPLATE_DIR, charts
 from .markup import number, rich
-from .outcomes import NO_RESULT, ClassOutcomes, CourseSettings, course_settings, load_class
+from .outcomes import ClassOutcomes, CourseSettings, StudentOutcome, course_settings, load_class
 
 DEFAULT_NAME = "class_report.html"
 
@@ -93,6 +93,7 @@ def summary_stats(outcomes: ClassOutcomes, lang: str) -> list[tuple[str, str]]:
         ("report.stat.submitted", str(len(outcomes.graded) + len(outcomes.ungraded))),
         ("report.stat.graded", str(len(scores))),
         ("report.stat.ungraded", str(len(outcomes.ungraded))),
+        ("report.stat.errors", str(sum(bool(s.grading_errors) for s in outcomes.graded))),
         ("report.stat.mean", points(statistics.fmean(scores)) if scores else none),
         ("report.stat.median", points(statistics.median(scores)) if scores else none),
         ("report.stat.stdev", f"{statistics.pstdev(scores):.2f}" if scores else none),
@@ -112,6 +113,15 @@ def pass_rate_rows(outcomes: ClassOutcomes, lang: str) -> list[dict[str, object]
         rows.append({"title": messages.title(check_id, lang), "points": points, "passed": passed,
                      "graded": len(results), "rate": passed / len(results) if results else 0.0})
     return rows
+
+
+def grading_errors_text(student: StudentOutcome, lang: str) -> str:
+    """Which checks of a graded student failed because grading failed, and what the first one says."""
+    errors = student.grading_errors
+    problem = errors[0].advice(lang)
+    assert problem is not None
+    return messages.text("report.grading_errors", lang, checks=", ".join(c.title(lang) for c in errors),
+                         problem=problem[0])
 
 
 def build_context(settings: CourseSettings, outcomes: ClassOutcomes, now: datetime) -> dict[str, object]:
@@ -137,10 +147,8 @@ def build_context(settings: CourseSettings, outcomes: ClassOutcomes, now: dateti
             [r["title"] for r in rates], [r["rate"] for r in rates],
             title=t("report.pass_rates", lang), xlabel=t("report.pass_rates.x", lang)),
         "mistakes": common_mistakes(outcomes, lang),
-        "ungraded": [(u.student, t(u.reason, lang, error=u.error)) for u in outcomes.ungraded],
-        "no_result": [(s.student, t("report.no_result", lang, checks=", ".join(
-            c.title(lang) for c in s.failed if c.mistake_id == NO_RESULT)))
-            for s in outcomes.graded if any(c.mistake_id == NO_RESULT for c in s.failed)],
+        "ungraded": [(u.student, t(u.reason, lang, error=u.error)) for u in outcomes.ungraded]
+                    + [(s.student, grading_errors_text(s, lang)) for s in outcomes.graded if s.grading_errors],
         "students": [(s.student, f"{number(s.score)} / {number(s.max_score)}",
                       ", ".join(c.title(lang) for c in s.failed)) for s in outcomes.graded],
     }
