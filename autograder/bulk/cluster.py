@@ -1,0 +1,44 @@
+"""Where the grading tasks run: a Dask cluster the grader starts, or one that already runs.
+
+By default a ``LocalCluster`` of worker *processes* (one task at a time each) is started for
+the batch and stopped after it. With ``--scheduler tcp://HOST:PORT`` the same tasks go to an
+existing cluster, whose workers must see the course directory at the same path and run this
+package (see ``docs/cluster.md``). Either way each worker process is long-lived: nbgrader,
+its configuration and the kernel zygote are set up once per worker, not per submission.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from distributed import Client, LocalCluster
+
+CONNECT_TIMEOUT = "20s"
+
+
+class ClusterError(Exception):
+    """The cluster could not be started or reached."""
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
+    """A connected client; the local cluster, if we started one, is shut down on exit."""
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def total_threads(client: Client) -> int:
+    """Task slots in the cluster right now (workers may come and go on a real cluster)."""
+    return sum(client.nthreads().values())

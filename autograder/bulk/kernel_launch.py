@@ -1,0 +1,184 @@
+"""Plugging the zygote into nbgrader: the same Execute step, with kernels forked, not spawned.
+
+nbgrader's Execute (or a course's subclass of it, such as ``SurvivingExecute``) runs the
+notebook through nbclient, which asks a jupyter_client kernel manager to start the kernel; the
+manager hands the launch to a *provisioner*. Only that last step changes here:
+:class:`ZygoteProvisioner` gets the kernel from the worker's zygote instead of ``Popen``, with
+the same command line, environment and working directory. Everything nbclient does with the
+kernel afterwards (messages, interrupts on cell timeout, shutdown) is unchanged.
+
+The per-submission limits (memory, the overall deadline) come from the :class:`KernelSession`
+that the worker opens around one submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from nbgrader.preprocessors import Execute
+
+from .zygote_client import ForkedKernel, zygote_for
+
+LAUNCHER_MODULE = "ipykernel_launcher"
+
+
+@dataclass
+class KernelSession:
+    """The kernels started while grading one submission, and what happened to them."""
+
+    preload: Sequence[str] = ()
+    memory_limit: int | None = None
+    kernels: list[ForkedKernel] = field(default_factory=list)
+    shutdown_requested: set[int] = field(default_factory=set)  # pids nbclient asked to stop
+    deadline_hit: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kernel: ForkedKernel) -> None:
+        with self._lock:
+            self.kernels.append(kernel)
+            if self.deadline_hit:  # started after the deadline fired: it must not run either
+                kernel.signal(signal.SIGKILL)
+
+    def kill_all(self) -> None:
+        """The submission ran out of time: kill its kernels; nbclient sees a dead kernel."""
+        with self._lock:
+            self.deadline_hit = True
+            for kernel in self.kernels:
+                kernel.signal(signal.SIGKILL)
+
+    def unexpected_exits(self) -> list[int]:
+        """Exit codes of kernels that ended without being asked to (crash, kill, os._exit)."""
+        codes = []
+        for kernel in self.kernels:
+            end = kernel.poll()
+            if end is not None and kernel.pid not in self.shutdown_requested:
+                codes.append(end.code)
+        return codes
+
+    def cpu_seconds(self) -> float:
+        """CPU time of this submission's ended kernels, as reported by the zygote."""
+        ended = (k.poll(timeout=1.0) for k in self.kernels)
+        return sum(end.cpu_s for end in ended if end is not None)
+
+
+_SESSION = KernelSession()
+
+
+@contextmanager
+def kernel_session(session: KernelSession) -> Iterator[KernelSession]:
+    """Make ``session`` the one new kernels join (a worker grades one submission at a time)."""
+    global _SESSION
+    previous, _SESSION = _SESSION, session
+    try:
+        yield session
+    finally:
+        _SESSION = previous
+
+
+class ZygoteProvisioner(LocalProvisioner):
+    """Starts the kernel as a fork of the zygote when the kernel is this Python's ipykernel.
+
+    Any other kernel (another interpreter, another language) is launched as usual.
+    """
+
+    kernel: ForkedKernel | None = None
+
+    @property
+    def has_process(self) -> bool:
+        return self.kernel is not None or super().has_process
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        if not _is_this_ipykernel(cmd):
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        session = _SESSION
+        zygote = await asyncio.to_thread(zygote_for, env, session.preload)
+        self.kernel = await asyncio.to_thread(zygote.fork, cmd[3:], env, cwd, session.memory_limit)
+        session.add(self.kernel)
+        self.pid = self.pgid = self.kernel.pid
+        self.cwd = cwd
+        return self.connection_info
+
+    async def poll(self) -> int | None:
+        if self.kernel is None:
+            return await super().poll()
+        end = self.kernel.poll()
+        return None if end is None else end.code
+
+    async def wait(self) -> int | None:
+        if self.kernel is None:
+            return await super().wait()
+        while (end := self.kernel.poll()) is None:
+            await asyncio.sleep(0.05)
+        self.kernel = None
+        return end.code
+
+    async def send_signal(self, signum: int) -> None:
+        if self.kernel is None:
+            return await super().send_signal(signum)
+        self.kernel.signal(signum)
+
+    async def kill(self, restart: bool = False) -> None:
+        await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart: bool = False) -> None:
+        await self.send_signal(signal.SIGTERM)
+
+
+def _is_this_ipykernel(cmd: Sequence[str]) -> bool:
+    return (len(cmd) >= 3 and list(cmd[1:3]) == ["-m", LAUNCHER_MODULE]
+            and Path(cmd[0]).resolve() == Path(sys.executable).resolve())
+
+
+class ZygoteKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager with :class:`ZygoteProvisioner` as its provisioner."""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                 parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        kernel = getattr(self.provisioner, "kernel", None)
+        if kernel is not None:
+            _SESSION.shutdown_requested.add(kernel.pid)
+        await super()._async_shutdown_kernel(now=now, restart=restart)
+
+    shutdown_kernel = _async_shutdown_kernel  # AsyncKernelManager binds the name to the base method
+
+
+_FORKING: dict[type, type] = {}
+
+
+def forking(execute_class: type[Execute]) -> type[Execute]:
+    """``execute_class`` (nbgrader's Execute or a course's subclass) with forked kernels.
+
+    nbgrader's Execute passes its kernel manager class as a constructor argument, which wins
+    over configuration, so the only way in is a subclass that passes ours. The subclass keeps
+    every setting of ``execute_class``: traitlets applies the configuration of parent classes.
+    """
+    if execute_class not in _FORKING:
+        def __init__(self: Execute, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("kernel_manager_class", ZygoteKernelManager)
+            execute_class.__init__(self, *args, **kwargs)
+
+        _FORKING[execute_class] = type(f"Forking{execute_class.__name__}", (execute_class,),
+                                       {"__init__": __init__, "__module__": __name__})
+    return _FORKING[execute_class]

@@ -1,0 +1,58 @@
+"""The batch's memory between runs: which submission was graded from which files, and how.
+
+An append-only JSON-lines file. A line is written (and flushed to disk) only after the
+submission's grades are committed to the gradebook and its files are in place, so an
+interrupted run never records a grade it did not finish, and the next run picks up exactly the
+submissions without a line. A line cut short by a crash is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .outcome import Status
+
+
+@dataclass(frozen=True)
+class Entry:
+    student: str
+    digest: str
+    status: Status
+    reason: str
+    score: float | None
+    max_score: float | None
+    at: str  # ISO time the outcome was recorded
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def latest(self) -> dict[str, Entry]:
+        """The last entry of each student."""
+        entries: dict[str, Entry] = {}
+        if not self.path.exists():
+            return entries
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+                entry = Entry(**{**data, "status": Status(data["status"])})
+            except (ValueError, TypeError, KeyError):
+                continue  # a line cut short by a crash
+            entries[entry.student] = entry
+        return entries
+
+    def append(self, student: str, digest: str, status: Status, reason: str,
+               score: float | None, max_score: float | None) -> Entry:
+        entry = Entry(student, digest, status, reason, score, max_score,
+                      datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        line = json.dumps({**asdict(entry), "status": entry.status.value}, ensure_ascii=False)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return entry
