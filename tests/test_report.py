@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 import os
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageStat
 
 from autograder import course, messages
-from autograder.feedback import charts
+from autograder.feedback import charts, report
 from autograder.feedback.outcomes import (
     NO_RESULT, CheckOutcome, ClassOutcomes, CourseSettings, StudentOutcome, course_settings,
 )
@@ -225,3 +226,9 @@ def test_report_command(graded_class, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"Class report: {out}"
     assert squash(messages.text("report.title", "ja", assignment=ASSIGNMENT)) in page_text(out.read_text(encoding="utf-8"))
+
+
+def test_report_command_refuses_a_folder_without_gradebook(tmp_path, capsys):
+    assert report.run(argparse.Namespace(course=tmp_path, output=None)) == 1
+    assert "no gradebook" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # and it did not create an empty one

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = write_exports(args.course.resolve(), args.output_dir.resolve() if args.output_dir else None)
+    try:
+        paths = write_exports(args.course.resolve(), args.output_dir.resolve() if args.output_dir else None)
+    except course.CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"Grades CSV:    {paths.grades_csv}")
     print(f"Per-check CSV: {paths.checks_csv}")
     print(f"Gradescope:    {paths.gradescope_dir}/<student>/results.json ({len(paths.gradescope_files)} students)")

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from .. import messages
+from ..course import CourseError
 from ..spec import ASSIGNMENT, CHECK_POINTS
 from . import TEMPLATE_DIR, charts
 from .markup import number, rich
@@ -180,6 +181,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = write_report(args.course.resolve(), args.output.resolve() if args.output else None)
+    try:
+        path = write_report(args.course.resolve(), args.output.resolve() if args.output else None)
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"Class report: {path}")
     return 0
