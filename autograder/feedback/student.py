@@ -61,7 +61,7 @@ def _message_lines(text: str) -> list[str]:
 
 
 def check_view(outcome: CheckOutcome, lang: str) -> dict[str, object]:
-    """What the template shows for one check; all text is escaped HTML."""
+    """What the template shows for one check (message texts as escaped HTML with code spans)."""
     advice = outcome.advice(lang)
     return {
         "title": rich(outcome.title(lang)),
