@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .artifacts import Unreadable
 from .data import MnistData, load_dataset
 from .verdict import Mistake, error_text
 
@@ -105,7 +106,10 @@ class Context:
                     raise Mistake("input.missing_upstream", name=name, cell=cell,
                                   upstream=upstream, upstream_cell=upstream_cell)
             raise Mistake("input.missing", name=name, cell=cell)
-        return self.namespace[name]
+        value = self.namespace[name]
+        if isinstance(value, Unreadable):  # the clean process could not carry it over
+            raise Mistake("input.unreadable", name=name, reason=value.reason)
+        return value
 
     def has(self, name: str) -> bool:
         return name in self.namespace
