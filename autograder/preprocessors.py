@@ -23,7 +23,6 @@ import selectors
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -37,6 +36,7 @@ from traitlets import Integer
 from . import messages
 from .artifacts import MANIFEST
 from .course import cell_verdicts
+from .sandbox import prepare_artifact_dir
 from .verdict import VERDICT_MIME, Verdict
 
 CAPTURE_MARK = "autograder_capture"
@@ -48,7 +48,7 @@ class InjectCapture(NbGraderPreprocessor):
     """Append the capture cell; it runs after every student cell, in the same kernel."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        directory = tempfile.mkdtemp(prefix="nn-autograder-")  # mode 0700, unpredictable name
+        directory = prepare_artifact_dir()  # mode 0700, unpredictable name; the sandboxed kernel may write it
         resources[ARTIFACTS_KEY] = directory
         _server()  # start (or reuse) the clean-process server now: it warms up while the kernel runs
         cell = new_code_cell(
