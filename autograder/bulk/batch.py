@@ -7,7 +7,8 @@ tasks in flight on the cluster, and records each outcome as it arrives (see
 had already finished, and leaves everything else for the next run.
 
 State kept in the course directory, under ``.nn-autograder/<assignment>/``: the ledger, a lock
-held for the whole batch, and, during a batch only, the gradebook template and staging folder.
+held for the whole batch, the last batch's worker logs (``logs/``) and, during a batch only,
+the gradebook template and staging folder.
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ def _run(course: _Course, options: BatchOptions, state: Path, ledger: Ledger, wr
     pending = collections.deque(todo)
     futures: dict[Future, Submission] = {}
     try:
-        with dask_client(options.scheduler, options.workers) as client:
+        with dask_client(options.scheduler, options.workers, state / "logs") as client:
             finished = as_completed()
 
             def dispatch() -> None:
@@ -293,7 +294,8 @@ def _clear_leftovers(state: Path) -> None:
     """Templates and staged files of earlier batches that were killed before cleaning up."""
     for template in state.glob("template-*.db"):
         template.unlink(missing_ok=True)
-    shutil.rmtree(state / "staging", ignore_errors=True)
+    for folder in ("staging", "logs"):
+        shutil.rmtree(state / folder, ignore_errors=True)
 
 
 @contextmanager

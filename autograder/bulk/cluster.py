@@ -10,10 +10,13 @@ its configuration and the kernel zygote are set up once per worker, not per subm
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from distributed import Client, LocalCluster
+from distributed.diagnostics.plugin import WorkerPlugin
 
 CONNECT_TIMEOUT = "20s"
 
@@ -22,9 +25,29 @@ class ClusterError(Exception):
     """The cluster could not be started or reached."""
 
 
+class WorkerOutputToFile(WorkerPlugin):
+    """Send a local worker's stdout and stderr (and its kernels' and helpers') to a log file.
+
+    They would otherwise land on the grader's terminal, through the progress bar.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def setup(self, worker) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
 @contextmanager
-def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
-    """A connected client; the local cluster, if we started one, is shut down on exit."""
+def dask_client(scheduler: str | None, workers: int, log_dir: Path) -> Iterator[Client]:
+    """A connected client; the local cluster, if we started one, is shut down on exit.
+
+    Output of local workers goes to files in ``log_dir``; a remote cluster's is its operator's.
+    """
     if scheduler:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
@@ -36,6 +59,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
     with cluster, Client(cluster) as client:
+        client.register_plugin(WorkerOutputToFile(log_dir))
         yield client
 
 

@@ -7,8 +7,8 @@ manager hands the launch to a *provisioner*. Only that last step changes here:
 the same command line, environment and working directory. Everything nbclient does with the
 kernel afterwards (messages, interrupts on cell timeout, shutdown) is unchanged.
 
-The per-submission limits (memory, the overall deadline) come from the :class:`KernelSession`
-that the worker opens around one submission.
+The per-submission limits (memory, the deadline) come from the :class:`KernelSession` that the
+worker opens around one submission.
 """
 
 from __future__ import annotations
@@ -37,27 +37,49 @@ LAUNCHER_MODULE = "ipykernel_launcher"
 
 @dataclass
 class KernelSession:
-    """The kernels started while grading one submission, and what happened to them."""
+    """The kernels started while grading one submission, its limits, and what happened.
+
+    The deadline counts from the submission's first kernel, so a worker's one-time start-up
+    (the zygote's imports) is not charged to the first student it grades. When it passes,
+    the live kernels are killed (nbclient then sees a dead kernel) and so is any kernel
+    started later.
+    """
 
     preload: Sequence[str] = ()
     memory_limit: int | None = None
+    timeout: float | None = None
     kernels: list[ForkedKernel] = field(default_factory=list)
     shutdown_requested: set[int] = field(default_factory=set)  # pids nbclient asked to stop
-    deadline_hit: bool = False
+    deadline_hit: bool = False  # a kernel was killed because the deadline passed
+    _expired: bool = False
+    _timer: threading.Timer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kernel: ForkedKernel) -> None:
         with self._lock:
             self.kernels.append(kernel)
-            if self.deadline_hit:  # started after the deadline fired: it must not run either
-                kernel.signal(signal.SIGKILL)
+            if self._expired:
+                self._kill(kernel)
+            elif self._timer is None and self.timeout:
+                self._timer = threading.Timer(self.timeout, self._expire)
+                self._timer.daemon = True
+                self._timer.start()
 
-    def kill_all(self) -> None:
-        """The submission ran out of time: kill its kernels; nbclient sees a dead kernel."""
+    def _expire(self) -> None:
         with self._lock:
-            self.deadline_hit = True
+            self._expired = True
             for kernel in self.kernels:
-                kernel.signal(signal.SIGKILL)
+                self._kill(kernel)
+
+    def _kill(self, kernel: ForkedKernel) -> None:
+        if kernel.poll() is None:
+            kernel.signal(signal.SIGKILL)
+            self.deadline_hit = True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
 
     def unexpected_exits(self) -> list[int]:
         """Exit codes of kernels that ended without being asked to (crash, kill, os._exit)."""
@@ -85,6 +107,7 @@ def kernel_session(session: KernelSession) -> Iterator[KernelSession]:
     try:
         yield session
     finally:
+        session.close()
         _SESSION = previous
 
 
@@ -173,10 +196,15 @@ def forking(execute_class: type[Execute]) -> type[Execute]:
     nbgrader's Execute passes its kernel manager class as a constructor argument, which wins
     over configuration, so the only way in is a subclass that passes ours. The subclass keeps
     every setting of ``execute_class``: traitlets applies the configuration of parent classes.
+
+    It also stops the kernel at once when the notebook is done instead of asking it to exit:
+    every output is in by then, and a TensorFlow kernel's own exit costs about 1.3 s of CPU
+    and 2.5 s of waiting per submission.
     """
     if execute_class not in _FORKING:
         def __init__(self: Execute, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("kernel_manager_class", ZygoteKernelManager)
+            kwargs.setdefault("shutdown_kernel", "immediate")
             execute_class.__init__(self, *args, **kwargs)
 
         _FORKING[execute_class] = type(f"Forking{execute_class.__name__}", (execute_class,),

@@ -22,7 +22,6 @@ import re
 import shutil
 import signal
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from .outcome import Job, Outcome, Status
 
 # Error names that mean the student's code ran out of memory.
 MEMORY_ERRORS = {"MemoryError", "ResourceExhaustedError"}
+ALLOCATION_FAILURE_SIGNALS = {signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS}
 _EXCEPTION_LINE = re.compile(r"^\s*([\w.]+(?:Error|Exception|Exit)\b.*)$")
 
 
@@ -63,10 +63,10 @@ def grade_submission(job: Job) -> Outcome:
         url = sqlite_url(db)
         with environment(course.env):
             template_courses = _seed(url, job)
-            session = KernelSession(preload=job.preload, memory_limit=job.memory_limit)
+            session = KernelSession(preload=job.preload, memory_limit=job.memory_limit, timeout=job.timeout)
             log = io.StringIO()
             error: BaseException | None = None
-            with kernel_session(session), _deadline(job.timeout, session.kill_all), _captured(log) as logger:
+            with kernel_session(session), _captured(log) as logger:
                 try:
                     coursedir = _autograde(course, job, url, logger)
                 except (Exception, SystemExit) as exc:  # noqa: BLE001 - nbgrader reports per submission
@@ -128,12 +128,17 @@ def _classify(job: Job, session: KernelSession, error: BaseException | None, log
               staged: Path) -> tuple[Status, str]:
     """Decide the submission's status and the reason an instructor reads in the summary."""
     if session.deadline_hit:
-        return Status.FAILED, f"timed out: still running after {job.timeout:g} s"
+        return Status.FAILED, f"timed out: still running {job.timeout:g} s after its kernel started"
+    limit = f" ({_size(job.memory_limit)})" if job.memory_limit else ""
+    if _raised(staged, MEMORY_ERRORS):
+        return Status.FAILED, f"ran out of memory{limit}"
     exits = session.unexpected_exits()
-    if job.memory_limit and (exits or _raised(staged, MEMORY_ERRORS)):
-        return Status.FAILED, f"exceeded the memory limit ({_size(job.memory_limit)})"
     if exits:
-        return Status.FAILED, "the kernel died: " + ", ".join(_exit_text(code) for code in exits)
+        died = "the kernel died: " + ", ".join(_exit_text(code) for code in exits)
+        # C++ code (TensorFlow) that cannot allocate under RLIMIT_AS aborts or faults.
+        if job.memory_limit and any(-code in ALLOCATION_FAILURE_SIGNALS for code in exits):
+            died += f", probably at the memory limit{limit}"
+        return Status.FAILED, died
     if error is not None:
         return Status.ERROR, _error_text(error, log)
     if not staged.is_dir():
@@ -164,20 +169,6 @@ def _error_text(error: BaseException, log: str) -> str:
     """The most specific line: the last exception in nbgrader's log, else the exception itself."""
     lines = [m.group(1) for m in map(_EXCEPTION_LINE.match, log.splitlines()) if m]
     return lines[-1] if lines else (f"{type(error).__name__}: {error}".strip(": "))
-
-
-@contextmanager
-def _deadline(seconds: float | None, expire) -> Iterator[None]:
-    if not seconds:
-        yield
-        return
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 @contextmanager

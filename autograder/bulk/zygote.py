@@ -1,14 +1,20 @@
-"""The zygote: a process that has done the expensive imports once and forks fresh kernels.
+"""The zygote: a kernel process paused mid start-up, forked once per submission.
 
 A grading kernel spends most of its start-up importing TensorFlow (about 5-7 s), every time.
-The zygote imports the modules the assignment's notebook imports, then, for each kernel
-request, forks a child that turns itself into an ordinary ``ipykernel`` kernel. The child is a
-new process: nothing a previous submission did can reach it, and the student's ``import
-tensorflow`` finds the module already loaded.
+The zygote is started exactly as a kernel is (``python -m ipykernel_launcher``), plus one IPython
+config file, :mod:`autograder.bulk.zygote_ipython_config`. IPython executes that file while it
+initializes the kernel, before it reads the connection file; there the zygote imports the
+modules the assignment's notebook imports and then waits. For each kernel request it forks; the
+child applies the request (connection file, environment, working directory, limits) and
+returns from the config file, and IPython carries on starting *that* kernel. The child is thus
+an ordinary ``python -m ipykernel_launcher`` process in every respect a notebook can observe
+(``sys.argv``, ``sys.path``, the call stack that TensorFlow prints in its errors), except that
+its imports are already done. Nothing a previous submission did can reach it: each kernel is a
+fresh fork of the untouched zygote.
 
-Run as ``python -m autograder.bulk.zygote FD MODULE...`` by :mod:`autograder.bulk.zygote_client`,
-which owns the other end of the ``SOCK_SEQPACKET`` socket ``FD``. Protocol, one JSON message
-per packet:
+Started by :mod:`autograder.bulk.zygote_client`, which owns the other end of the
+``SOCK_SEQPACKET`` socket named in ``$NN_AUTOGRADER_ZYGOTE_FD``. Protocol, one JSON message per
+packet:
 
 * zygote -> client, once: ``{"ready": true, "noisy": null | MODULE}``. A module that printed
   anything while being imported is not preloaded (nor are the ones after it): in a fresh kernel
@@ -19,13 +25,12 @@ per packet:
   ``{"pid": PID}`` after forking and ``{"exit": CODE, "maxrss_kb": N, "cpu_s": T}`` when the
   kernel has ended (CODE < 0: killed by signal -CODE), then closes it.
 
-When the client goes away (its end of ``FD`` closes) the zygote kills every kernel it forked
-and exits, so no kernel outlives its grader.
+When the client goes away (its end of the socket closes) the zygote kills every kernel it
+forked and exits, so no kernel outlives its grader.
 """
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import importlib
 import json
@@ -36,21 +41,23 @@ import signal
 import socket
 import sys
 import tempfile
-import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 MAX_MESSAGE = 1 << 20  # bytes; a request carries the kernel's environment
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+ENV_FD = "NN_AUTOGRADER_ZYGOTE_FD"
+ENV_PRELOAD = "NN_AUTOGRADER_ZYGOTE_PRELOAD"
+CONFIG_FILE = Path(__file__).with_name("zygote_ipython_config.py")
+
+
+def command() -> list[str]:
+    """How to start a zygote: a kernel's own command line, plus the config file that pauses it."""
+    return [sys.executable, "-m", "ipykernel_launcher", f"--config={CONFIG_FILE}"]
 
 
 def send(sock: socket.socket, message: dict) -> None:
     sock.send(json.dumps(message).encode())
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent (the zygote) dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def preload(modules: Sequence[str]) -> str | None:
@@ -78,6 +85,19 @@ def preload(modules: Sequence[str]) -> str | None:
     return None
 
 
+def run_from_config() -> None:
+    """Body of the config file: serve fork requests; return only in a forked kernel."""
+    control = socket.socket(fileno=int(os.environ.pop(ENV_FD)))
+    modules = [m for m in os.environ.pop(ENV_PRELOAD, "").split(",") if m]
+    # Ctrl-C is the grader's business; the zygote ends when the client's socket closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    send(control, {"ready": True, "noisy": preload(modules)})
+    request = Zygote(control).serve()
+    if request is None:
+        os._exit(0)
+    _become_kernel(request)
+
+
 class Zygote:
     """The fork server: one control socket, one status socket per live kernel."""
 
@@ -86,23 +106,23 @@ class Zygote:
         self.pid = os.getpid()
         self.kernels: dict[int, socket.socket] = {}  # pid -> status socket
         self.selector = selectors.DefaultSelector()
-        self.wakeup_read, wakeup_write = os.pipe()
-        os.set_blocking(wakeup_write, False)
+        self.wakeup_read, self.wakeup_write = os.pipe()
+        os.set_blocking(self.wakeup_write, False)
         # SIGCHLD must have a Python handler for the wake-up fd to receive it.
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.set_wakeup_fd(wakeup_write)
-        self.wakeup_write = wakeup_write
+        signal.set_wakeup_fd(self.wakeup_write)
         self.selector.register(control, selectors.EVENT_READ, self._on_request)
         self.selector.register(self.wakeup_read, selectors.EVENT_READ, self._on_sigchld)
 
-    def serve(self) -> None:
+    def serve(self) -> dict | None:
+        """Serve until the client leaves (None); in a forked child, return its request."""
         while True:
             for key, _ in self.selector.select():
-                keep_serving = key.data()
-                if not keep_serving:
-                    return
+                result = key.data()
+                if result is None or isinstance(result, dict):
+                    return result
 
-    def _on_request(self) -> bool:
+    def _on_request(self) -> dict | bool | None:
         try:
             data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
         except ConnectionResetError:
@@ -110,12 +130,13 @@ class Zygote:
         if not data:  # the client is gone: take every kernel with us
             for pid in self.kernels:
                 _kill_group(pid)
-            return False
+            return None
         status = socket.socket(fileno=fds[0])
         pid = os.fork()
         if pid == 0:
             status.close()  # student code must not be able to forge its own exit report
-            self._become_kernel(json.loads(data))  # never returns
+            self._leave()
+            return json.loads(data)
         self.kernels[pid] = status
         send(status, {"pid": pid})
         return True
@@ -139,53 +160,36 @@ class Zygote:
                 status.close()
         return True
 
-    def _become_kernel(self, request: dict) -> None:
-        """In the forked child: drop the zygote's state, apply the request, run ipykernel."""
-        code = 1
-        try:
-            os.setsid()  # its own process group, as jupyter_client gives a kernel
-            _die_with_parent()
-            if os.getppid() != self.pid:  # the zygote died before the line above took effect
-                return
-            signal.set_wakeup_fd(-1)
-            for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
-                signal.signal(sig, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            self.selector.close()
-            for fd in (self.wakeup_read, self.wakeup_write):
-                os.close(fd)
-            self.control.close()
-            for sock in self.kernels.values():
-                sock.close()
-            if request.get("memory_limit"):
-                limit = int(request["memory_limit"])
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            os.chdir(request["cwd"])
-            os.environ.clear()
-            os.environ.update(request["env"])
-            code = _run_kernel(request["argv"])
-        except BaseException:  # noqa: BLE001 - the child must never return into the server loop
-            traceback.print_exc()
-        finally:
-            try:
-                atexit._run_exitfuncs()  # what interpreter shutdown would run in a fresh kernel
-                sys.stdout.flush(), sys.stderr.flush()
-            finally:
-                os._exit(code)
+    def _leave(self) -> None:
+        """In a forked child: drop everything of the zygote's, and die with it."""
+        os.setsid()  # its own process group, as jupyter_client gives a kernel
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != self.pid:  # the zygote died before prctl took effect
+            os._exit(1)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.selector.close()
+        os.close(self.wakeup_read), os.close(self.wakeup_write)
+        self.control.close()
+        for sock in self.kernels.values():
+            sock.close()
 
 
-def _run_kernel(argv: list[str]) -> int:
-    """Start ipykernel as ``python -m ipykernel_launcher ARGS`` would, in this process."""
+def _become_kernel(request: dict) -> None:
+    """Apply the request; IPython then starts the kernel it describes."""
     import ipykernel_launcher
-    from ipykernel import kernelapp
+    from ipykernel.kernelapp import IPKernelApp
 
+    if request.get("memory_limit"):
+        limit = int(request["memory_limit"])
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = [ipykernel_launcher.__file__, *request["argv"]]
+    IPKernelApp.instance().parse_command_line(request["argv"])
     _reseed_numpy()
-    sys.argv = [ipykernel_launcher.__file__, *argv]
-    try:
-        kernelapp.launch_new_instance(argv=argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
 
 
 def _reseed_numpy() -> None:
@@ -203,21 +207,3 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
-
-
-def main(argv: Sequence[str]) -> int:
-    control = socket.socket(fileno=int(argv[0]))
-    # A kernel must be launched as `python -m ipykernel_launcher` is: without the launching
-    # directory on sys.path (ipykernel_launcher removes it; IPython adds '' back itself).
-    if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.realpath(os.getcwd()):
-        del sys.path[0]
-    # Ctrl-C is the grader's business; the zygote ends when the client's socket closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    noisy = preload(["ipykernel.kernelapp", "ipykernel_launcher", *argv[1:]])
-    send(control, {"ready": True, "noisy": noisy})
-    Zygote(control).serve()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -14,13 +14,12 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .zygote import MAX_MESSAGE, send
+from .zygote import ENV_FD, ENV_PRELOAD, MAX_MESSAGE, command, send
 
 READY_TIMEOUT = 600.0  # seconds for the zygote's imports on a busy machine
 # Set per launch by jupyter_client; they do not affect what a kernel imports.
@@ -80,9 +79,9 @@ class Zygote:
         self._stderr = tempfile.TemporaryFile()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.bulk.zygote", str(theirs.fileno()), *self.preload],
-            env=dict(env), pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=self._stderr)
+            command(), env={**env, ENV_FD: str(theirs.fileno()), ENV_PRELOAD: ",".join(self.preload)},
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self._stderr)
         theirs.close()
         ready = self._receive(READY_TIMEOUT)
         self.noisy: str | None = ready["noisy"]
