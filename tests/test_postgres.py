@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,32 +65,55 @@ def test_private_server_runs_unprivileged_on_loopback(pg_server):
     assert os.stat(pg_server.data_dir).st_uid != 0
 
 
-def test_parallel_nbgrader_autograde_stores_every_grade_in_postgres(pg_server, pg_database, tmp_path):
-    root = course.create_course(tmp_path / "course")
-    db = f"--db={pg_database}"
-    course.run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", db)
+def _course_with_submissions(root: Path, url: str) -> Path:
+    """A course whose assignment is generated into the gradebook at ``url``, with GRADED_CASES submitted.
+
+    Generating first also creates the gradebook's tables, which nbgrader cannot do safely from
+    several processes at once (docs/postgres.md).
+    """
+    course.create_course(root)
+    course.run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", f"--db={url}")
     release = course.release_notebook(root)
     for case in GRADED_CASES:
         course.submit(root, case.name, course.fill_answers(release, case.answers))
+    return root
+
+
+def _assert_graded_rows(server: PostgresServer, url: str, root: Path) -> None:
+    """PostgreSQL holds exactly one row per graded case and check, with the corpus's score."""
+    assert not (root / "gradebook.db").exists(), "nbgrader wrote to SQLite instead of PostgreSQL"
+    expected = {(case.name, check): (float(points) if case.expected[check] is None else 0.0, None, float(points))
+                for case in GRADED_CASES for check, points in CHECK_POINTS.items()}
+    rows = _grade_rows(server, url)
+    assert len(rows) == len(expected)
+    assert {(student, cell): tuple(scores) for student, cell, *scores in rows} == expected
+
+
+def test_parallel_nbgrader_autograde_stores_every_grade_in_postgres(pg_server, pg_database, tmp_path):
+    root = _course_with_submissions(tmp_path / "course", pg_database)
 
     def autograde(student: str) -> tuple[float, float]:
         start = time.monotonic()
-        course.run_nbgrader(root, "autograde", ASSIGNMENT, "--force", "--student", student, db)
+        course.run_nbgrader(root, "autograde", ASSIGNMENT, "--force", "--student", student, f"--db={pg_database}")
         return start, time.monotonic()
 
     with ThreadPoolExecutor(len(GRADED_CASES)) as pool:
         spans = list(pool.map(autograde, [c.name for c in GRADED_CASES]))
     assert max(s for s, _ in spans) < min(e for _, e in spans), "the autograde processes did not overlap"
 
-    assert not (root / "gradebook.db").exists(), "nbgrader wrote to SQLite instead of PostgreSQL"
-    expected = {(case.name, check): (float(points) if case.expected[check] is None else 0.0, None, float(points))
-                for case in GRADED_CASES for check, points in CHECK_POINTS.items()}
-    rows = _grade_rows(pg_server, pg_database)
-    assert len(rows) == len(expected)
-    assert {(student, cell): tuple(scores) for student, cell, *scores in rows} == expected
+    _assert_graded_rows(pg_server, pg_database, root)
     for case in GRADED_CASES:
         results = course.autograded_results(root, case.name, db_url=pg_database)
         assert sum(r.score for r in results.values()) == case.expected_points()
+
+
+def test_bulk_grader_with_two_workers_stores_every_grade_in_postgres(pg_server, pg_database, tmp_path):
+    root = _course_with_submissions(tmp_path / "course", pg_database)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(root),
+                           "--workers", "2", "--db-url", pg_database],
+                          env=course.grading_env(), capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    _assert_graded_rows(pg_server, pg_database, root)
 
 
 def _writer_scores(writer: int) -> dict[str, float]:
