@@ -75,3 +75,27 @@ from autograder.feedback.student import StudentFeedback  # noqa: E402
 c.GenerateFeedback.preprocessors = [GetGrades, CoalesceStreamsPreprocessor(enabled=True), StudentFeedback]
 c.GenerateFeedback.HTMLExporter.template_name = "nn_feedback"
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
+
+# --- Sandbox for the grading kernel (autograder/sandbox, docs/security.md) ------------------
+# Every submission's kernel runs with its own unprivileged uid, no network, grader-only paths
+# hidden, and memory / process / CPU / file-size / output / time limits. The grader log says
+# which protections are active on this machine ("Sandbox for grading kernels: ..."); what
+# cannot be applied (not root, no cgroups) is listed there as NOT active.
+# nbgrader's Execute ignores c.Execute.kernel_manager_class (its __init__ passes its own), so the
+# sandbox comes in as SandboxedExecute, which replaces SurvivingExecute in the chain above.
+from autograder.sandbox.manager import SandboxedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [SandboxedExecute if p is SurvivingExecute else p
+                                       for p in c.Autograde.autograde_preprocessors]
+c.Sandbox.enabled = True               # False: plain kernels, as before
+c.Sandbox.memory_limit = 3 * 1024**3   # bytes, kernel and children (cgroup; also RLIMIT_DATA)
+c.Sandbox.pids_limit = 256             # processes + threads of one kernel
+c.Sandbox.cpus = 1.0                   # CPU quota; also sets OMP/BLAS/TensorFlow threads to 1
+c.Sandbox.file_size_limit = 256 * 1024**2  # largest file the kernel may write
+c.Sandbox.kernel_time_limit = 1800     # seconds per submission; cells have Execute.timeout
+c.Sandbox.output_limit = 32 * 1024**2  # bytes of output per submission before the kernel is killed
+c.Sandbox.network = False              # no network for student code
+c.Sandbox.required = []                # e.g. ["uid", "net", "mount", "memory", "pids"] on a course server
+# Cell output kept in the graded notebook and the feedback (nbgrader's LimitOutput, in the chain).
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100

@@ -594,6 +594,10 @@ class KernelBox:
         try:
             if self.cgroup is not None:
                 self.last_stats = self.stats()
+                self.log.info("Sandbox: kernel %s ended%s; %s", self.name,
+                              f" ({self.stop_reason})" if self.stop_reason else "",
+                              ", ".join(f"{k} {v / MiB:.0f} MiB" if k == "memory_peak" else f"{k} {v}"
+                                        for k, v in self.last_stats.items()) or "no usage figures")
                 left = self.cgroup.remove()
                 if left:
                     self.log.warning("sandbox: could not remove cgroups %s", left)
