@@ -79,7 +79,8 @@ def test_kernel_runs_as_its_own_unprivileged_uid():
             "status = open('/proc/self/status').read()\n"
             "print([l.split()[1] for l in status.splitlines() if l.startswith(('CapEff', 'NoNewPrivs'))])",
             "print([p for p in os.listdir('/proc') if p.isdigit()] == [str(os.getpid())])",
-            f"open({str(artifacts / 'model.txt')!r}, 'w').write('saved'); print('artifact written')",
+            f"open({str(artifacts / 'model.txt')!r}, 'w').write('saved'); print('artifact written')\n"
+            f"os.symlink('/etc/shadow', {str(artifacts / 'manifest.json')!r}); os.mkfifo({str(artifacts / 'x.npy')!r})",
             f"try:\n    os.listdir({str(artifacts.parent)!r})\nexcept OSError as e:\n    print(type(e).__name__)",
             "print(os.environ['HOME'], os.environ['OMP_NUM_THREADS'], os.environ['TF_NUM_INTRAOP_THREADS'],"
             " 'SECRET_TOKEN' in os.environ)",
@@ -92,6 +93,7 @@ def test_kernel_runs_as_its_own_unprivileged_uid():
         assert texts[3] == "artifact written"
         assert texts[4] == "PermissionError"  # other kernels' artifact folders cannot be listed
         assert texts[5] == "/tmp/home 1 1 False"
+        assert sorted(p.name for p in artifacts.iterdir()) == ["model.txt"]  # planted symlink and FIFO removed
         assert (artifacts / "model.txt").read_text() == "saved"
         assert artifacts.stat().st_uid == 0 and (artifacts / "model.txt").stat().st_uid == 0  # taken back
         assert set(box.active) >= {"uid", "net", "mount", "memory", "pids", "cpu", "files", "time"}
@@ -141,6 +143,7 @@ def test_kernel_cannot_read_or_write_gradebook_other_students_or_source(course_r
         "            print(mode, errno.errorcode[e.errno])",
         "print('cwd', sorted(os.listdir('.')))",
         "open('scratch.txt', 'w').write('mine'); print('own folder writable')",
+        "open('/run/lock/nn-sandbox-test', 'w').write('x'); print('private /run/lock')",
     ])
     try:
         texts, _ = run([probe], cwd=course_root / "autograded/alice/nn_basics", course_root=course_root)
@@ -152,7 +155,8 @@ def test_kernel_cannot_read_or_write_gradebook_other_students_or_source(course_r
         assert write in ("a ENOENT", "a EROFS") and read == "r ENOENT", (write, read)
     assert results[-1] == ["a EACCES", "r ok"]  # elsewhere: readable, not writable
     assert "cwd ['helper.py', 'nn_basics.ipynb']" in lines  # a private copy of the notebook's folder
-    assert "own folder writable" in lines
+    assert "own folder writable" in lines and "private /run/lock" in lines
+    assert not Path("/run/lock/nn-sandbox-test").exists()  # world-writable host folders are not shared
     assert (course_root / "gradebook.db").read_text() == "grades"
     assert not (course_root / "autograded/alice/nn_basics/scratch.txt").exists()
 

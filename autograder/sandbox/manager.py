@@ -32,6 +32,7 @@ import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,8 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NU
 # Never hidden, whatever the course root is: hiding one of these would break every kernel.
 SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
                "/proc", "/run", "/sbin", "/srv", "/sys", "/usr", "/var", "/home", "/mnt", "/media"}
-SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+# World-writable places get a private, size-limited tmpfs (charged to the kernel's memory cgroup).
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 GiB, MiB = 2**30, 2**20
 
 
@@ -224,6 +226,27 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
             os.lchown(os.path.join(parent, name), uid, gid)
 
 
+def take_back(directory: Path) -> None:
+    """Make a directory the kernel wrote root's again, keeping only plain files and folders.
+
+    The clean process reads it as root: a symlink (to a secret), a FIFO (that blocks the reader)
+    or a hard link planted by the kernel is removed, not followed.
+    """
+    for parent, dirs, files in os.walk(directory, topdown=False):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                os.lchown(path, 0, 0)
+                os.chmod(path, 0o700)
+            elif stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                os.lchown(path, 0, 0)
+            else:
+                os.unlink(path)
+    os.lchown(directory, 0, 0)
+    os.chmod(directory, 0o700)
+
+
 def _under(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
@@ -378,7 +401,7 @@ class KernelBox:
             for d in artifacts.iterdir():
                 try:
                     if d.lstat().st_uid == uid:
-                        _chown_tree(d, 0, 0)
+                        take_back(d)
                 except OSError:
                     pass
 
@@ -504,7 +527,8 @@ class KernelBox:
         readable = _collapse(readable)
         writable = [str(self.dir)] + ([str(self.artifacts)] if self.artifacts else [])
         expose = [[p, False] for p in readable] + [[p, True] for p in writable]
-        return {"hide": hidden, "scratch": [[d, s.scratch_size] for d in SCRATCH_DIRS],
+        scratch = sorted({os.path.realpath(d) for d in SCRATCH_DIRS if os.path.isdir(d)})
+        return {"hide": hidden, "scratch": [[d, s.scratch_size] for d in scratch],
                 "expose": expose, "stage": str(self.dir / ".stage"), "hidepid": bool(self.host.probe.get("hidepid"))}
 
     def _describe(self, rlimits: dict[str, int]) -> None:
@@ -517,7 +541,8 @@ class KernelBox:
             active["net"] = "network namespace without interfaces; ZMQ over ipc sockets"
         if self.mount_ns:
             hidden = ", ".join(self.plan["hide"])
-            active["mount"] = f"mount namespace: hidden {hidden}; private tmpfs /tmp /var/tmp /dev/shm" + (
+            scratch = " ".join(d for d, _ in self.plan["scratch"])
+            active["mount"] = f"mount namespace: hidden {hidden}; private tmpfs {scratch}" + (
                 "; /proc shows own processes only" if self.plan.get("hidepid") else "")
         memory = [f"cgroup {cg['memory']}"] if "memory" in cg else []
         if "DATA" in rlimits:
@@ -604,7 +629,7 @@ class KernelBox:
             if self.drop and self.uid is not None:
                 kill_uid(self.uid)
                 if self.artifacts is not None and self.artifacts.is_dir():
-                    _chown_tree(self.artifacts, 0, 0)  # the next kernel with this uid cannot touch it
+                    take_back(self.artifacts)  # the next kernel with this uid cannot touch it
             shutil.rmtree(self.dir, ignore_errors=True)
         finally:
             if self.slot is not None:
