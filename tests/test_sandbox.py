@@ -290,6 +290,35 @@ def test_huge_file_write_is_stopped_by_rlimit_fsize():
     assert texts[0] == "stopped EFBIG\n16 MiB"
 
 
+@needs_root
+def test_disk_filling_is_bounded_in_the_kernels_folders():
+    artifacts = Path(sandbox.prepare_artifact_dir())
+    fill = "\n".join([
+        "import errno, os",
+        "def fill(folder):",
+        "    n = 0",
+        "    try:",
+        "        while True:",
+        "            with open(os.path.join(folder, f'f{n}'), 'wb') as f:",
+        "                f.write(b'x' * 2**20)",
+        "            n += 1",
+        "    except OSError as e:",
+        "        return f'{errno.errorcode[e.errno]} after {n} MiB'",
+        f"for folder in ('.', '/tmp', {str(artifacts)!r}):",
+        "    print(fill(folder))",
+    ])
+    try:
+        texts, box = run([fill], scratch_size=24 * MiB, artifact_size_limit=8 * MiB)
+        lines = texts[0].splitlines()
+        assert len(lines) == 3 and all(line.startswith("ENOSPC after ") for line in lines), lines
+        assert [int(line.split()[2]) for line in lines][2] <= 8
+        assert all(int(line.split()[2]) <= 24 for line in lines)
+        assert len(list(artifacts.iterdir())) <= 9  # 8 full files and the one cut short, copied back
+        assert not os.path.ismount(artifacts) and not box.dir.exists()
+    finally:
+        shutil.rmtree(artifacts, ignore_errors=True)
+
+
 def test_output_flood_is_stopped_by_the_output_limit():
     start = time.monotonic()
     flood = "while True:\n    print('x' * 100_000, flush=True)"  # flush: the kernel's buffer does not fill first

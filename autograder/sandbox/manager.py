@@ -48,7 +48,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, Integer, List, Type, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import cgroups, claim_artifact_dir, ensure_private_dir, sandbox_root
+from . import cgroups, claim_artifact_dir, ensure_private_dir, launch, sandbox_root
 from ..preprocessors import SurvivingExecute
 
 MECHANISMS = ("uid", "net", "mount", "memory", "pids", "cpu")
@@ -76,7 +76,10 @@ class Sandbox(LoggingConfigurable):
     cpus = Float(1.0, help="CPUs one kernel may use (cpu cgroup quota)").tag(config=True)
     threads = Integer(0, help="Thread-pool size for OpenMP/BLAS/TensorFlow (0 = cpus rounded up)").tag(config=True)
     file_size_limit = Integer(256 * MiB, help="Largest file the kernel may write (RLIMIT_FSIZE)").tag(config=True)
-    scratch_size = Integer(512 * MiB, help="Size of each private tmpfs (/tmp, /var/tmp, /dev/shm)").tag(config=True)
+    scratch_size = Integer(512 * MiB, help="Size of each private tmpfs: /tmp, /var/tmp, /dev/shm and the "
+                                           "kernel's own folder (its working directory)").tag(config=True)
+    artifact_size_limit = Integer(512 * MiB, help="Size of the tmpfs holding the captured model and "
+                                                  "arrays").tag(config=True)
     cpu_time_limit = Integer(0, help="CPU seconds per kernel (RLIMIT_CPU)").tag(config=True)
     kernel_time_limit = Integer(1800, help="Wall-clock seconds per kernel, i.e. per submission; the "
                                            "kernel is killed after that").tag(config=True)
@@ -226,6 +229,21 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
             os.lchown(os.path.join(parent, name), uid, gid)
 
 
+def mount_private_tmpfs(path: Path, size: int, uid: int, *, noexec: bool = False) -> bool:
+    """A size-limited tmpfs owned by ``uid`` on ``path`` (in the grader's namespace), so that what
+    the kernel writes there is bounded in bytes and files, and charged to its memory cgroup."""
+    flags = launch.MS_NOSUID | launch.MS_NODEV | (launch.MS_NOEXEC if noexec else 0)
+    try:
+        launch.mount("tmpfs", str(path), "tmpfs", flags, f"size={int(size)},mode=0700,uid={uid},gid={uid}")
+    except launch.SetupError:
+        return False
+    return True
+
+
+def unmount(path: Path) -> None:
+    launch._libc.umount2(str(path).encode(), 2)  # MNT_DETACH; an error means "was not mounted"
+
+
 def take_back(directory: Path) -> None:
     """Make a directory the kernel wrote root's again, keeping only plain files and folders.
 
@@ -372,11 +390,16 @@ class KernelBox:
             self.namespaces.append("mount")
         self.drop = (self.slot is not None and settings.drop_privileges and bool(probe.get("setuid"))
                      and (self.mount_ns or self._interpreter_reachable()))
+        self.dir_tmpfs = self.artifacts_tmpfs = False
         if self.drop:
             self.uid = self.slot.uid
             self._revoke_stale(self.uid)
-            os.chown(self.dir, self.uid, self.uid)
-        os.chmod(self.dir, 0o700)
+            self.dir_tmpfs = mount_private_tmpfs(self.dir, settings.scratch_size, self.uid)
+            if not self.dir_tmpfs:
+                os.chown(self.dir, self.uid, self.uid)
+                os.chmod(self.dir, 0o700)
+        else:
+            os.chmod(self.dir, 0o700)
         atexit.register(self.close)
 
     # -- set-up -----------------------------------------------------------------------------
@@ -395,12 +418,14 @@ class KernelBox:
         """A crashed grader's directories for this uid: take them back (artifacts) or remove them."""
         for d in (self.root / "kernels").glob(f"uid-{uid}-*"):
             if d != self.dir:
+                unmount(d)
                 shutil.rmtree(d, ignore_errors=True)
         artifacts = self.root / "artifacts"
         if artifacts.is_dir():
             for d in artifacts.iterdir():
                 try:
                     if d.lstat().st_uid == uid:
+                        unmount(d)
                         take_back(d)
                 except OSError:
                     pass
@@ -427,8 +452,11 @@ class KernelBox:
                 _chown_tree(self.dir / "home", uid, gid)
                 _chown_tree(self.dir / "tmp", uid, gid)
             if self.artifacts is not None and self.artifacts.is_dir():
-                os.chown(self.artifacts, uid, gid)
-                os.chmod(self.artifacts, 0o700)
+                self.artifacts_tmpfs = mount_private_tmpfs(self.artifacts, s.artifact_size_limit, uid,
+                                                           noexec=True)
+                if not self.artifacts_tmpfs:
+                    os.chown(self.artifacts, uid, gid)
+                    os.chmod(self.artifacts, 0o700)
         if self.host.layout.controllers:
             self.cgroup = cgroups.create(self.host.layout, self.name, memory=s.memory_limit,
                                          pids=s.pids_limit, cpus=s.cpus)
@@ -557,8 +585,13 @@ class KernelBox:
         if "cpu" in cg:
             active["cpu"] = f"cgroup {cg['cpu']}"
         active["threads"] = f"{s.thread_count} (OMP/BLAS/TF thread variables)"
-        if "FSIZE" in rlimits:
-            active["files"] = f"RLIMIT_FSIZE {rlimits['FSIZE'] / MiB:.0f} MiB"
+        files = [f"RLIMIT_FSIZE {rlimits['FSIZE'] / MiB:.0f} MiB"] if "FSIZE" in rlimits else []
+        if self.dir_tmpfs:
+            files.append(f"own folder on a {s.scratch_size / MiB:.0f} MiB tmpfs")
+        if self.artifacts_tmpfs:
+            files.append(f"artifacts on a {s.artifact_size_limit / MiB:.0f} MiB tmpfs")
+        if files:
+            active["files"] = ", ".join(files)
         if "CPU" in rlimits:
             active["cpu_time"] = f"RLIMIT_CPU {rlimits['CPU']} s"
         if s.kernel_time_limit:
@@ -606,6 +639,27 @@ class KernelBox:
         if self.drop and self.uid is not None:
             kill_uid(self.uid)
 
+    def _copy_out_artifacts(self) -> None:
+        """Move the kernel's tmpfs contents (plain files and folders only) onto the real folder."""
+        assert self.artifacts is not None
+        staging = Path(tempfile.mkdtemp(prefix=".out-", dir=self.artifacts.parent))
+        try:
+            for parent, dirs, files in os.walk(self.artifacts):
+                rel = Path(parent).relative_to(self.artifacts)
+                for name in dirs:
+                    if stat.S_ISDIR(os.lstat(Path(parent) / name).st_mode):
+                        (staging / rel / name).mkdir(mode=0o700)
+                for name in files:
+                    source = Path(parent) / name
+                    info = os.lstat(source)
+                    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                        shutil.copyfile(source, staging / rel / name, follow_symlinks=False)
+            unmount(self.artifacts)
+            for entry in staging.iterdir():
+                os.rename(entry, self.artifacts / entry.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
     def stats(self) -> dict[str, int]:
         return self.cgroup.stats() if self.cgroup else {}
 
@@ -629,7 +683,11 @@ class KernelBox:
             if self.drop and self.uid is not None:
                 kill_uid(self.uid)
                 if self.artifacts is not None and self.artifacts.is_dir():
+                    if self.artifacts_tmpfs:
+                        self._copy_out_artifacts()
                     take_back(self.artifacts)  # the next kernel with this uid cannot touch it
+            if self.dir_tmpfs:
+                unmount(self.dir)
             shutil.rmtree(self.dir, ignore_errors=True)
         finally:
             if self.slot is not None:
