@@ -129,7 +129,7 @@ def start_server(bindir: Path) -> PostgresServer:
     run_as: tuple[str, ...] = ()
     owner = None
     if os.geteuid() == 0:
-        owner = pwd.getpwnam(SERVICE_USER)  # KeyError: no such user, reported by the fixture
+        owner = pwd.getpwnam(SERVICE_USER)  # the fixture skips when there is no such user
         run_as = ("runuser", "-u", SERVICE_USER, "--")
     # Directly under the system temp dir: pytest's own tmp dirs are private to root, and a unix
     # socket path must stay short (about 100 bytes).
