@@ -334,6 +334,13 @@ def test_sandbox_can_be_turned_off():
     assert box is None
 
 
+def test_a_required_protection_that_is_not_active_stops_grading():
+    with pytest.raises(RuntimeError, match="required protection not available here: uid"):
+        run(["print('never runs')"], drop_privileges=False, required=["uid", "memory"])
+    box = RecordingKernelManager.made[-1].box
+    assert box.closed and not box.dir.exists()  # nothing left behind, the uid is free again
+
+
 @needs_root
 def test_launcher_refuses_to_start_a_kernel_it_cannot_confine(tmp_path):
     plan = {"cgroup_procs": [str(tmp_path / "missing" / "cgroup.procs")], "namespaces": []}

@@ -484,6 +484,9 @@ class KernelBox:
             plan.update(self._mount_plan(data_dir))
         self.plan = plan
         self._describe(rlimits)
+        unknown = sorted(set(s.required) - set(MECHANISMS))
+        if unknown:
+            raise ValueError(f"c.Sandbox.required: unknown {unknown}; choose from {MECHANISMS}")
         missing = [m for m in s.required if m not in self.active]
         if missing:
             raise RuntimeError(f"sandbox: required protection not available here: {', '.join(missing)}")
