@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--students", metavar="GLOB", help="grade only student ids matching this pattern")
     parser.add_argument("--force", action="store_true", help="re-grade submissions that have not changed")
     parser.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help="wall-clock limit per submission; 0 for none (default: %(default)g)")
+                        help="time limit per submission, counted from its kernel's start; 0 for none (default: %(default)g)")
     parser.add_argument("--memory-limit", type=memory_size, metavar="SIZE",
                         help="address-space limit per kernel (RLIMIT_AS), e.g. 4G (default: none)")
     parser.add_argument("--db-url", metavar="URL",

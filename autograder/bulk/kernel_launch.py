@@ -1,11 +1,15 @@
 """Plugging the zygote into nbgrader: the same Execute step, with kernels forked, not spawned.
 
-nbgrader's Execute (or a course's subclass of it, such as ``SurvivingExecute``) runs the
-notebook through nbclient, which asks a jupyter_client kernel manager to start the kernel; the
-manager hands the launch to a *provisioner*. Only that last step changes here:
-:class:`ZygoteProvisioner` gets the kernel from the worker's zygote instead of ``Popen``, with
-the same command line, environment and working directory. Everything nbclient does with the
-kernel afterwards (messages, interrupts on cell timeout, shutdown) is unchanged.
+nbgrader's Execute (or the course's subclass of it) runs the notebook through nbclient, which
+asks a jupyter_client kernel manager to start the kernel; the manager hands the launch to a
+*provisioner*. Only that last step changes here: :class:`ZygoteProvisioner` gets the kernel
+from the worker's zygote instead of ``Popen``, with the same command line, environment and
+working directory. The course's own kernel manager stays in charge of everything else, so a
+course that runs kernels in ``autograder.sandbox`` keeps its sandbox: the manager still
+allocates the uid, cgroups and directories and wraps the command in the sandbox launcher; the
+provisioner recognises that wrapper and has the forked child apply the same launch plan with
+the sandbox's own code before it becomes the kernel. Everything nbclient does with the kernel
+afterwards (messages, interrupts on cell timeout, shutdown) is unchanged.
 
 The per-submission limits (memory, the deadline) come from the :class:`KernelSession` that the
 worker opens around one submission.
@@ -14,6 +18,7 @@ worker opens around one submission.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -26,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.preprocessors import Execute
 
 from .zygote_client import ForkedKernel, zygote_for
 
 LAUNCHER_MODULE = "ipykernel_launcher"
+SANDBOX_LAUNCHER = "autograder.sandbox.launch"
 
 
 @dataclass
@@ -114,7 +119,9 @@ def kernel_session(session: KernelSession) -> Iterator[KernelSession]:
 class ZygoteProvisioner(LocalProvisioner):
     """Starts the kernel as a fork of the zygote when the kernel is this Python's ipykernel.
 
-    Any other kernel (another interpreter, another language) is launched as usual.
+    Any other kernel (another interpreter, another language) is launched as usual, and so is a
+    sandboxed kernel whose sandbox has no mount namespace: its home directory differs from one
+    kernel to the next, so no single zygote could stand for all of them.
     """
 
     kernel: ForkedKernel | None = None
@@ -124,14 +131,16 @@ class ZygoteProvisioner(LocalProvisioner):
         return self.kernel is not None or super().has_process
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        if not _is_this_ipykernel(cmd):
+        plan, kernel_cmd = split_sandbox_launcher(cmd)
+        if not _is_this_ipykernel(kernel_cmd) or (plan is not None and "mount" not in plan.get("namespaces", [])):
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
         cwd = str(kwargs.get("cwd") or os.getcwd())
         session = _SESSION
-        zygote = await asyncio.to_thread(zygote_for, env, session.preload)
-        self.kernel = await asyncio.to_thread(zygote.fork, cmd[3:], env, cwd, session.memory_limit)
+        private_home = plan.get("home") if plan else None
+        zygote = await asyncio.to_thread(zygote_for, env, session.preload, private_home)
+        self.kernel = await asyncio.to_thread(zygote.fork, kernel_cmd[3:], env, cwd, session.memory_limit, plan)
         session.add(self.kernel)
         self.pid = self.pgid = self.kernel.pid
         self.cwd = cwd
@@ -163,13 +172,23 @@ class ZygoteProvisioner(LocalProvisioner):
         await self.send_signal(signal.SIGTERM)
 
 
+def split_sandbox_launcher(cmd: Sequence[str]) -> tuple[dict | None, list[str]]:
+    """``(plan, kernel command)`` from ``python -I -m autograder.sandbox.launch PLAN -- CMD...``.
+
+    Any other command is returned unchanged with no plan.
+    """
+    if len(cmd) > 5 and list(cmd[1:4]) == ["-I", "-m", SANDBOX_LAUNCHER] and cmd[5] == "--":
+        return json.loads(cmd[4]), list(cmd[6:])
+    return None, list(cmd)
+
+
 def _is_this_ipykernel(cmd: Sequence[str]) -> bool:
     return (len(cmd) >= 3 and list(cmd[1:3]) == ["-m", LAUNCHER_MODULE]
             and Path(cmd[0]).resolve() == Path(sys.executable).resolve())
 
 
-class ZygoteKernelManager(AsyncKernelManager):
-    """jupyter_client's kernel manager with :class:`ZygoteProvisioner` as its provisioner."""
+class _ForkingKernelManager:
+    """Mixed in front of a course's kernel manager class: installs :class:`ZygoteProvisioner`."""
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None:
@@ -184,7 +203,7 @@ class ZygoteKernelManager(AsyncKernelManager):
             _SESSION.shutdown_requested.add(kernel.pid)
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
-    shutdown_kernel = _async_shutdown_kernel  # AsyncKernelManager binds the name to the base method
+    shutdown_kernel = _async_shutdown_kernel  # AsyncKernelManager binds the public name to the base method
 
 
 _FORKING: dict[type, type] = {}
@@ -194,16 +213,22 @@ def forking(execute_class: type[Execute]) -> type[Execute]:
     """``execute_class`` (nbgrader's Execute or a course's subclass) with forked kernels.
 
     nbgrader's Execute passes its kernel manager class as a constructor argument, which wins
-    over configuration, so the only way in is a subclass that passes ours. The subclass keeps
-    every setting of ``execute_class``: traitlets applies the configuration of parent classes.
+    over configuration, so the way in is a subclass that passes a manager of its own: the
+    class's own manager (``AsyncKernelManager``, or the sandbox's) with
+    :class:`_ForkingKernelManager` mixed in front. The subclass keeps every setting of
+    ``execute_class``: traitlets applies the configuration of parent classes.
 
     It also stops the kernel at once when the notebook is done instead of asking it to exit:
     every output is in by then, and a TensorFlow kernel's own exit costs about 1.3 s of CPU
     and 2.5 s of waiting per submission.
     """
     if execute_class not in _FORKING:
+        base_manager = execute_class().kernel_manager_class
+        manager = type(f"Forking{base_manager.__name__}", (_ForkingKernelManager, base_manager),
+                       {"__module__": __name__})
+
         def __init__(self: Execute, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("kernel_manager_class", ZygoteKernelManager)
+            kwargs.setdefault("kernel_manager_class", manager)
             kwargs.setdefault("shutdown_kernel", "immediate")
             execute_class.__init__(self, *args, **kwargs)
 

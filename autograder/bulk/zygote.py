@@ -20,8 +20,10 @@ packet:
   anything while being imported is not preloaded (nor are the ones after it): in a fresh kernel
   that output would have appeared in the student's cell, and nbgrader scores a test cell with
   stderr output as 0, so swallowing it here could change a grade.
-* client -> zygote: ``{"argv": [...], "env": {...}, "cwd": DIR, "memory_limit": BYTES | null}``
-  with one file descriptor attached: the kernel's own status socket. On it the zygote sends
+* client -> zygote: ``{"argv": [...], "env": {...}, "cwd": DIR, "memory_limit": BYTES | null,
+  "sandbox": PLAN | null}`` with one file descriptor attached: the kernel's own status socket.
+  ``PLAN`` is a launch plan of :mod:`autograder.sandbox.launch`, which the child applies with
+  that module's own code (cgroups, namespaces, mounts, rlimits, uid) before anything else. On it the zygote sends
   ``{"pid": PID}`` after forking and ``{"exit": CODE, "maxrss_kb": N, "cpu_s": T}`` when the
   kernel has ended (CODE < 0: killed by signal -CODE), then closes it.
 
@@ -92,10 +94,11 @@ def run_from_config() -> None:
     # Ctrl-C is the grader's business; the zygote ends when the client's socket closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     send(control, {"ready": True, "noisy": preload(modules)})
-    request = Zygote(control).serve()
+    zygote = Zygote(control)
+    request = zygote.serve()
     if request is None:
         os._exit(0)
-    _become_kernel(request)
+    _become_kernel(zygote, request)
 
 
 class Zygote:
@@ -163,9 +166,7 @@ class Zygote:
     def _leave(self) -> None:
         """In a forked child: drop everything of the zygote's, and die with it."""
         os.setsid()  # its own process group, as jupyter_client gives a kernel
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != self.pid:  # the zygote died before prctl took effect
-            os._exit(1)
+        self.die_with_zygote()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -175,12 +176,22 @@ class Zygote:
         for sock in self.kernels.values():
             sock.close()
 
+    def die_with_zygote(self) -> None:
+        """Ask Linux to SIGKILL this child when the zygote dies (again after a uid change,
+        which clears the request)."""
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != self.pid:  # the zygote died before prctl took effect
+            os._exit(1)
 
-def _become_kernel(request: dict) -> None:
+
+def _become_kernel(zygote: Zygote, request: dict) -> None:
     """Apply the request; IPython then starts the kernel it describes."""
     import ipykernel_launcher
     from ipykernel.kernelapp import IPKernelApp
 
+    if request.get("sandbox"):
+        _enter_sandbox(request["sandbox"])
+        zygote.die_with_zygote()
     if request.get("memory_limit"):
         limit = int(request["memory_limit"])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -190,6 +201,18 @@ def _become_kernel(request: dict) -> None:
     sys.argv = [ipykernel_launcher.__file__, *request["argv"]]
     IPKernelApp.instance().parse_command_line(request["argv"])
     _reseed_numpy()
+
+
+def _enter_sandbox(plan: dict) -> None:
+    """Confine this process as ``autograder.sandbox.launch`` confines a kernel it execs."""
+    from autograder.sandbox import launch
+
+    try:
+        launch.apply(plan)
+    except (launch.SetupError, OSError) as exc:
+        sys.stderr.write(f"autograder.sandbox: cannot start the kernel: {exc}\n")
+        sys.stderr.flush()
+        os._exit(launch.EXIT_SETUP_FAILED)
 
 
 def _reseed_numpy() -> None:

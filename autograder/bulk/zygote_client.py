@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,21 +66,36 @@ class ForkedKernel:
                 pass
 
 
+def _rebase(value: str, old: str, new: str) -> str:
+    """``value`` with the path ``old`` (or a path below it) moved to ``new``."""
+    if value == old or value.startswith(old.rstrip("/") + "/"):
+        return new + value[len(old.rstrip("/")):]
+    return value
+
+
 def _launch_env(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith(PER_LAUNCH_PREFIX)}
 
 
 class Zygote:
-    """A running zygote process and the control socket to it."""
+    """A running zygote process and the control socket to it.
 
-    def __init__(self, env: Mapping[str, str], preload: Sequence[str]) -> None:
+    ``private_home``: the sandboxed kernels' home directory (the same path for every kernel,
+    each in its own mount namespace). The zygote itself runs outside any sandbox, so the files
+    IPython and Keras create under it at start-up go to a private directory instead.
+    """
+
+    def __init__(self, env: Mapping[str, str], preload: Sequence[str], private_home: str | None = None) -> None:
         self.env = _launch_env(env)
         self.preload = tuple(preload)
+        self.private_home = private_home
         self._lock = threading.Lock()
         self._stderr = tempfile.TemporaryFile()
+        self._home = tempfile.mkdtemp(prefix="nn-autograder-zygote-") if private_home else None
+        own_env = {k: _rebase(v, private_home, self._home) for k, v in env.items()} if private_home else dict(env)
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            command(), env={**env, ENV_FD: str(theirs.fileno()), ENV_PRELOAD: ",".join(self.preload)},
+            command(), env={**own_env, ENV_FD: str(theirs.fileno()), ENV_PRELOAD: ",".join(self.preload)},
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self._stderr)
         theirs.close()
@@ -98,17 +114,22 @@ class Zygote:
             raise ZygoteError("the kernel zygote exited: " + " | ".join(tail))
         return json.loads(data)
 
-    def suits(self, env: Mapping[str, str], preload: Sequence[str]) -> bool:
-        return self.alive() and self.preload == tuple(preload) and self.env == _launch_env(env)
+    def suits(self, env: Mapping[str, str], preload: Sequence[str], private_home: str | None) -> bool:
+        return (self.alive() and self.preload == tuple(preload) and self.env == _launch_env(env)
+                and self.private_home == private_home)
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, argv: Sequence[str], env: Mapping[str, str], cwd: str,
-             memory_limit: int | None) -> ForkedKernel:
-        """A new kernel running ``ipykernel_launcher`` with ``argv`` (the part after ``-m ...``)."""
+    def fork(self, argv: Sequence[str], env: Mapping[str, str], cwd: str, memory_limit: int | None,
+             sandbox: dict | None = None) -> ForkedKernel:
+        """A new kernel running ``ipykernel_launcher`` with ``argv`` (the part after ``-m ...``).
+
+        ``sandbox`` is the launch plan of ``autograder.sandbox``; the child applies it first.
+        """
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request = {"argv": list(argv), "env": dict(env), "cwd": cwd, "memory_limit": memory_limit}
+        request = {"argv": list(argv), "env": dict(env), "cwd": cwd, "memory_limit": memory_limit,
+                   "sandbox": sandbox}
         with self._lock:
             try:
                 socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno()])
@@ -135,13 +156,15 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         self._stderr.close()
+        if self._home:
+            shutil.rmtree(self._home, ignore_errors=True)
 
 
 _CURRENT: Zygote | None = None
 _CURRENT_LOCK = threading.Lock()
 
 
-def zygote_for(env: Mapping[str, str], preload: Sequence[str]) -> Zygote:
+def zygote_for(env: Mapping[str, str], preload: Sequence[str], private_home: str | None = None) -> Zygote:
     """This process's zygote for kernels with environment ``env``, (re)started if needed.
 
     If a preloaded module turns out to print on import, the zygote is restarted with only the
@@ -149,15 +172,15 @@ def zygote_for(env: Mapping[str, str], preload: Sequence[str]) -> Zygote:
     """
     global _CURRENT
     with _CURRENT_LOCK:
-        if _CURRENT is not None and not _CURRENT.suits(env, preload):
+        if _CURRENT is not None and not _CURRENT.suits(env, preload, private_home):
             _CURRENT.close()
             _CURRENT = None
         if _CURRENT is None:
-            zygote = Zygote(env, preload)
+            zygote = Zygote(env, preload, private_home)
             if zygote.noisy is not None:
                 zygote.close()
                 quiet = list(preload)[:list(preload).index(zygote.noisy)] if zygote.noisy in preload else []
-                zygote = Zygote(env, quiet)
+                zygote = Zygote(env, quiet, private_home)
                 zygote.preload = tuple(preload)  # what was asked for, so the next call reuses it
             _CURRENT = zygote
         return _CURRENT
