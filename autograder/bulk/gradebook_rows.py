@@ -66,9 +66,28 @@ def _without_name(row: object) -> Columns:
     return {k: v for k, v in _columns(row).items() if k != "name"}
 
 
+def _create_schema(gb: Gradebook, template: Path) -> None:
+    """nbgrader's tables in a new SQLite file, stamped with ``gb``'s schema version.
+
+    nbgrader's Gradebook does this itself for a new database, but asks for the version by
+    running ``alembic`` in a subprocess, which costs seconds per batch; the course gradebook
+    already carries the version.
+    """
+    version = gb.db.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine = sa.create_engine(sqlite_url(template))
+    try:
+        api.Base.metadata.create_all(bind=engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    finally:
+        engine.dispose()
+
+
 def export_assignment(gb: Gradebook, assignment: str, template: Path) -> None:
     """Write ``assignment``'s definition and the course ids from ``gb`` into a new SQLite file."""
     source = gb.find_assignment(assignment)
+    _create_schema(gb, template)
     with Gradebook(sqlite_url(template), source.course_id) as out:
         for course in courses(gb):
             out.check_course(course)
