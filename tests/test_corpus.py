@@ -1,0 +1,97 @@
+"""Every corpus submission, graded once through real nbgrader, gets exactly the expected verdicts.
+
+For each case and each check cell: the verdict's mistake id (``None`` for a pass) and notes are
+the expected ones, nbgrader's score agrees with the verdict, and the text the student sees in the
+cell is exactly the verdict's rendered message: one failure with its hint, no Python traceback.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from autograder import course
+from autograder.spec import CHECK_POINTS
+from autograder.verdict import Verdict
+from corpus import CASES, CORRECT, MISTAKES
+
+TRACEBACK_MARKERS = ("Traceback", 'File "', "NameError")
+
+
+def _case_id(case) -> str:
+    return case.name
+
+
+def test_corpus_size_and_variety():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+    assert len(CORRECT) >= 10 and all(c.correct for c in CORRECT)
+    assert all(not c.correct for c in MISTAKES)
+    distinct = {(check, m) for c in MISTAKES for check, m in c.expected.items() if m is not None}
+    assert len(distinct) >= 20
+    for case in CASES:
+        assert set(case.expected) == set(CHECK_POINTS), case.name
+        assert set(case.notes) <= {c for c, m in case.expected.items() if m is None}, case.name
+
+
+def test_every_check_is_failed_by_some_case():
+    failing = Counter(check for c in MISTAKES for check, m in c.expected.items() if m is not None)
+    assert set(failing) == set(CHECK_POINTS), failing
+
+
+def _shown(result: course.CellResult) -> str:
+    return result.output
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_case_gets_the_expected_verdict_in_every_cell(graded_class, case):
+    results = graded_class.results[case.name]
+    assert set(results) == set(CHECK_POINTS)
+    got = {}
+    for check_id, result in results.items():
+        assert result.verdict is not None, f"{check_id}: no verdict published"
+        assert result.verdict.check_id == check_id
+        got[check_id] = None if result.verdict.passed else result.verdict.mistake_id
+    assert got == case.expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_case_notes_and_scores_follow_the_verdict(graded_class, case):
+    for check_id, result in graded_class.results[case.name].items():
+        verdict = result.verdict
+        assert verdict is not None
+        if verdict.passed:
+            assert verdict.notes == case.notes.get(check_id, ()), check_id
+            assert result.score == result.max_score == CHECK_POINTS[check_id], check_id
+        else:
+            assert result.score == 0, check_id
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_cell_shows_exactly_the_rendered_message_and_no_traceback(graded_class, case):
+    for check_id, result in graded_class.results[case.name].items():
+        verdict = result.verdict
+        assert verdict is not None
+        shown = _shown(result)
+        expected = "\n".join(verdict.lines())  # the session runs in Japanese (conftest)
+        assert expected in shown, (check_id, shown)
+        lines = [ln for ln in shown.splitlines() if ln.strip()]
+        if verdict.passed:
+            assert not any(ln.startswith("✘") for ln in lines), (check_id, shown)
+        else:
+            # one failure line and its hint, and nothing of Python's own error report
+            assert [ln for ln in lines if ln.startswith("✘")] == [verdict.lines()[0]], (check_id, shown)
+            for marker in TRACEBACK_MARKERS:
+                assert marker not in shown, (check_id, marker, shown)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.correct], ids=_case_id)
+def test_failure_messages_render_in_english_too(graded_class, case):
+    for check_id, result in graded_class.results[case.name].items():
+        verdict = result.verdict
+        if verdict is None or verdict.passed:
+            continue
+        problem, hint = verdict.lines("en")[:2]
+        assert problem.startswith("✘ ") and hint.startswith("Hint: ")
+        assert Verdict.from_json(verdict.to_json()).lines("en")[:2] == [problem, hint]
