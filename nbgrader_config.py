@@ -43,15 +43,21 @@ c.Execute.timeout = 600  # SurvivingExecute inherits Execute's settings
 # before the grade is computed, so they cannot zero a test cell.
 # Tamper-proof verdicts (autograder/preprocessors.py): capture the model and arrays after the
 # student's cells, re-run every check in a clean process, and let that verdict decide. This is
-# nbgrader's default autograde chain with three steps added.
+# nbgrader's default autograde chain with three steps added, and its sanitize chain with one.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
+    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
 from autograder.preprocessors import (  # noqa: E402
-    CleanProcessVerdict, FlagForReview, InjectCapture, SurvivingExecute,
+    CleanProcessVerdict, FlagForReview, InjectCapture, RestoreCells, SurvivingExecute,
 )
+
+# Deleted, duplicated or split test cells are put back in the release's order first.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RestoreCells, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 
 c.Autograde.autograde_preprocessors = [
     InjectCapture, SurvivingExecute, IgnorePattern, CleanProcessVerdict, ClearMetadataPreprocessor,

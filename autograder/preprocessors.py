@@ -29,7 +29,9 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbclient.exceptions import DeadKernelError
+import nbformat
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
@@ -37,11 +39,35 @@ from . import messages
 from .artifacts import MANIFEST
 from .course import cell_verdicts
 from .sandbox import prepare_artifact_dir
+from .triage import restore_cells
 from .verdict import VERDICT_MIME, Verdict
 
 CAPTURE_MARK = "autograder_capture"
 ARTIFACTS_KEY = "autograder_artifacts"
 REVIEW_KEY = "autograder_review"
+
+
+class RestoreCells(NbGraderPreprocessor):
+    """Sanitize step: every test and locked cell of the release present once, in order.
+
+    nbgrader's OverwriteCells restores the content of locked cells the student edited, but a
+    deleted test cell simply never runs, and a duplicated one confuses the grade. This step,
+    placed before nbgrader's own sanitize steps, puts the release's cells back (see
+    :func:`autograder.triage.restore_cells`); what it repaired is logged.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) \
+            / f"{info['notebook']}.ipynb"
+        if not release.exists():
+            self.log.warning("No release notebook at %s: test cells are not restored", release)
+            return nb, resources
+        restored, notes = restore_cells(nb, nbformat.read(release, as_version=4))
+        for note in notes:
+            self.log.warning("%s: %s", info["student"], note)
+        return restored, resources
 
 
 class InjectCapture(NbGraderPreprocessor):
