@@ -255,7 +255,7 @@ def check_first_label(ctx: Context, full: bool) -> Notes:
     label = _integer(value)
     if label is None:
         raise Mistake("first_label.not_integer", value=_short(value))
-    if not 0 <= label < 10:
+    if label >= 10:  # a class is 0-9; larger numbers are positions in the flattened array
         raise Mistake("first_label.flat_argmax", value=label)
     if not full:
         return ()

@@ -456,6 +456,12 @@ def test_first_label_shape_and_type_mistakes_fail_in_the_self_check(lesson_ns, v
     assert mistake("check_first_label", ns, full=False) == expected
 
 
+def test_a_negative_first_label_is_simply_wrong(lesson_ns):
+    ns = {**lesson_ns, "first_label": -1}
+    assert mistake("check_first_label", ns, full=False) is None
+    assert mistake("check_first_label", ns) == "first_label.wrong"
+
+
 def test_first_label_flat_argmax_shows_the_flat_position(lesson_ns):
     position = int(np.argmax(lesson_ns["probability"]))
     assert position >= 10  # the fake data's largest probability is not in row 0
