@@ -171,7 +171,9 @@ def check_training(ctx: Context, full: bool) -> Notes:
 
     Epochs and steps come from the model (optimizer step counter, training history). The
     batch size is read from the ``fit`` call in the source, because Keras does not record it;
-    without a literal batch size the whole-set test is skipped rather than guessed.
+    without a literal batch size the whole-set test is skipped rather than guessed. Rows held
+    out by ``validation_split`` count as used: validating is good practice, not a shortcut, and
+    check_accuracy still measures the result.
     """
     model = _model(ctx)
     config = model_facts.compile_config(model)
