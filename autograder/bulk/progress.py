@@ -30,15 +30,20 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.started = time.monotonic()
+        self.first_done_at: float | None = None
 
     def eta(self) -> str:
-        if not self.done:
+        """Remaining time at the pace since the first result (before it, workers were starting)."""
+        if self.first_done_at is None:
             return "--"
-        elapsed = time.monotonic() - self.started
-        return duration(elapsed / self.done * (self.total - self.done))
+        now = time.monotonic()
+        per_result = (now - self.first_done_at) / (self.done - 1) if self.done > 1 else now - self.started
+        return duration(per_result * (self.total - self.done))
 
     def advance(self, student: str, status: Status, detail: str) -> None:
         self.done += 1
+        if self.first_done_at is None:
+            self.first_done_at = time.monotonic()
         self.counts[status] += 1
         if self.tty:
             filled = BAR_WIDTH * self.done // max(self.total, 1)
