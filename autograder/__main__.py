@@ -13,6 +13,7 @@ import sys
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("autograder.demo", "generate the release and grade the bundled sample class offline"),
+    "grade": ("autograder.bulk.cli", "grade every submission of an assignment in parallel on Dask; resumable"),
     "intake": ("autograder.intake", "file an LMS download (Moodle/Canvas zip of all submissions) into submitted/"),
     "report": ("autograder.feedback.report", "write the TA class report (one HTML file) of a graded course"),
     "export": ("autograder.feedback.exports", "write grades.csv, a per-check CSV and Gradescope results.json files"),
