@@ -19,6 +19,10 @@ runs as root (when the grader does) and, in this order:
 Any planned step that fails stops the launch (exit status 125) instead of starting a kernel
 with less protection than the grader log claims. ``--probe`` reports which steps work here.
 Standard library only, and ``-I`` keeps the submission's folder out of ``sys.path``.
+
+Interface: the command line ``python -I -m autograder.sandbox.launch PLAN_JSON -- CMD...`` and
+:func:`apply` are also used by the bulk grader (``autograder.bulk.kernel_launch`` parses the
+command, its zygote's forked child calls ``apply(plan)``); keep both stable.
 """
 
 from __future__ import annotations
