@@ -32,7 +32,6 @@ import json
 import os
 import resource
 import sys
-from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000

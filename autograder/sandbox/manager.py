@@ -100,7 +100,8 @@ class Sandbox(LoggingConfigurable):
         "LANG", "LANGUAGE", "LC_*", "TZ", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
         "PYTHONWARNINGS", "PYTHONHASHSEED", "AUTOGRADER_LANG", "AUTOGRADER_OFFLINE", "JPY_SESSION_NAME",
     ], help="Grader environment variables the kernel gets (trailing * = prefix)").tag(config=True)
-    required = List(Unicode(), help=f"Mechanisms that must be active, else grading stops: any of {MECHANISMS}").tag(config=True)
+    required = List(Unicode(), help=f"Mechanisms that must be active, else grading stops: "
+                                    f"any of {MECHANISMS}").tag(config=True)
 
     @default("root_dir")
     def _root_dir_default(self) -> str:
