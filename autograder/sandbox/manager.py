@@ -375,6 +375,7 @@ class KernelBox:
         self.artifacts: Path | None = None
         self.timer: threading.Timer | None = None
         self.closed = False
+        self._lock = threading.Lock()  # the time-limit timer thread vs. close()
         self.stop_reason: str | None = None
         self.active: dict[str, str] = {}
         self.last_stats: dict[str, int] = {}
@@ -626,11 +627,14 @@ class KernelBox:
             self.timer.start()
 
     def stop(self, reason: str, pid: int | None = None) -> None:
-        """Kill the kernel and everything it started."""
-        if self.stop_reason is None:
-            self.stop_reason = reason
-            self.log.warning("Sandbox: stopping the kernel (%s)", reason)
-        self.kill_processes(pid)
+        """Kill the kernel and everything it started (a no-op once closed: the uid may be reused)."""
+        with self._lock:
+            if self.closed:
+                return
+            if self.stop_reason is None:
+                self.stop_reason = reason
+                self.log.warning("Sandbox: stopping the kernel (%s)", reason)
+            self.kill_processes(pid)
 
     def kill_processes(self, pid: int | None = None) -> None:
         if pid is not None:
@@ -669,9 +673,10 @@ class KernelBox:
 
     def close(self) -> None:
         """Kill what is left, remove cgroups and directories, take the artifacts back, free the uid."""
-        if self.closed:
-            return
-        self.closed = True
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
         if self.timer is not None:
             self.timer.cancel()
         try:
@@ -757,9 +762,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:  # a restart: same directories and connection file
             kw.update({"env": self._launch_args.get("env"), "cwd": self._launch_args.get("cwd")})
         self.output_budget = OutputBudget(self.sandbox.output_limit, self._output_exceeded)
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if self.box.drop:
-            os.chown(self.connection_file, self.box.uid, self.box.uid)
+        try:
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            if self.box.drop:
+                os.chown(self.connection_file, self.box.uid, self.box.uid)
+        except BaseException:
+            self.box.close()
+            raise
         return self.box.wrap(cmd), kw
 
     async def _async_post_start_kernel(self, **kw: Any) -> None:
