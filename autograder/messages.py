@@ -70,14 +70,6 @@ TEXTS.update({
     "cell.practice12": {"ja": "練習12", "en": "Practice 12"},
 })
 
-# Texts of the clean-process verdict (autograder.preprocessors).
-TEXTS.update({
-    "clean.tampered": {
-        "ja": "⚠ ノートブック内での判定と、独立したプロセスでの再判定が一致しませんでした。再判定の結果を採用し、この提出物を確認対象にしました。",
-        "en": "⚠ The verdict inside the notebook and the independent re-check disagreed. The re-check's verdict is used, and this submission is flagged for review.",
-    },
-})
-
 # Check titles, shown in front of every verdict.
 TITLES: dict[str, dict[str, str]] = {
     "check_architecture": {"ja": "モデルの構造 (練習10)", "en": "Model architecture (Practice 10)"},
@@ -448,6 +440,11 @@ MISTAKES: dict[str, MistakeText] = {
 
 # Notes attached to a passing verdict: accepted variants that differ from the lesson's form.
 NOTES: dict[str, dict[str, str]] = {
+    # Added by the clean-process verdict (autograder.preprocessors) where it overrode the kernel's.
+    "verdict.overridden": {
+        "ja": "⚠ ノートブック内での判定と、独立したプロセスでの再判定が一致しませんでした。再判定の結果を採用し、この提出物を確認対象にしました。",
+        "en": "⚠ The verdict inside the notebook and the independent re-check disagreed. The re-check's verdict is used, and this submission is flagged for review.",
+    },
     "loss.softmax_equivalent": {
         "ja": "出力層の softmax と `from_logits=False` の組み合わせは、教材の形 (出力はロジット、`from_logits=True`) と同じ意味なので正解とします。",
         "en": "A softmax output with `from_logits=False` is equivalent to the lesson's form (logits with `from_logits=True`), so it is accepted.",

@@ -18,6 +18,7 @@ or IPython's traceback display and turn failures into passes. The autograde pipe
 from __future__ import annotations
 
 import atexit
+from dataclasses import replace
 import json
 import selectors
 import shutil
@@ -35,7 +36,6 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
-from . import messages
 from .artifacts import MANIFEST
 from .course import cell_verdicts
 from .sandbox import prepare_artifact_dir
@@ -45,6 +45,7 @@ from .verdict import VERDICT_MIME, Verdict
 CAPTURE_MARK = "autograder_capture"
 ARTIFACTS_KEY = "autograder_artifacts"
 REVIEW_KEY = "autograder_review"
+OVERRIDDEN_NOTE = "verdict.overridden"  # note on a verdict where the kernel's disagreed
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -126,8 +127,8 @@ def _kernel_passed(cell: NotebookNode) -> bool:
                    for o in cell.outputs)
 
 
-def _outputs(verdict: Verdict, note: str | None) -> list[NotebookNode]:
-    lines = verdict.lines() + ([note] if note else [])
+def _outputs(verdict: Verdict) -> list[NotebookNode]:
+    lines = verdict.lines()
     data = new_output("display_data", data={VERDICT_MIME: verdict.to_json(hidden=True, clean=True)})
     if verdict.passed:
         return [data, new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
@@ -162,9 +163,10 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             disagrees = _kernel_passed(cell) != clean.passed
             if disagrees:
                 disagreements.append(grade_id)
+            if disagrees and verdicts is not None:  # the student and the TA both read why
+                clean = replace(clean, notes=(*clean.notes, OVERRIDDEN_NOTE))
             if disagrees or not kernel or kernel[-1].mistake_id != clean.mistake_id:
-                note = messages.text("clean.tampered") if disagrees and verdicts is not None else None
-                cell.outputs = _outputs(clean, note)
+                cell.outputs = _outputs(clean)
         resources[REVIEW_KEY] = {"verified": verdicts is not None,
                                  "tampered": disagreements if verdicts is not None else [],
                                  "problem": str(problem) if problem else None}

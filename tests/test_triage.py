@@ -128,7 +128,10 @@ _DAMAGES = ("drop_cell", "duplicate_cell", "swap_cells", "drop_id", "duplicate_i
 
 def _damage(document: dict, damage: str, rng: random.Random) -> bytes:
     cells = document["cells"]
-    i = rng.randrange(len(cells)) if cells else 0
+    readable = [k for k, c in enumerate(cells) if isinstance(c, dict)]  # earlier damage may leave junk
+    i = rng.choice(readable) if readable else 0
+    if not readable and damage not in ("wrong_nbformat", "not_a_dict_cell", "truncate", "garbage_bytes"):
+        damage = "truncate"
     if damage == "drop_cell" and cells:
         del cells[i]
     elif damage == "duplicate_cell" and cells:
@@ -170,7 +173,7 @@ def _damage(document: dict, damage: str, rng: random.Random) -> bytes:
     return raw
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(damages=st.lists(st.sampled_from(_DAMAGES), min_size=1, max_size=4), seed=st.integers(0, 2**32 - 1))
 def test_any_damaged_notebook_is_rejected_with_a_reason_or_repaired_to_a_gradable_one(damages, seed):
     rng = random.Random(seed)

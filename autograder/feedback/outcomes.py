@@ -73,8 +73,8 @@ class CheckOutcome:
         return messages.mistake_text(mistake, lang, **self.verdict.fields)
 
     def notes(self, lang: str) -> list[str]:
-        """Remarks attached to a passed check (an accepted variant of the lesson's form)."""
-        if not self.passed or self.verdict is None:
+        """Remarks on the verdict: an accepted variant of the lesson's form, or an overridden kernel verdict."""
+        if self.verdict is None:
             return []
         return [messages.note_text(note, lang) for note in self.verdict.notes]
 
