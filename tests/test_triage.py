@@ -141,8 +141,8 @@ def _damage(document: dict, damage: str, rng: random.Random) -> bytes:
         cells[i], cells[j] = cells[j], cells[i]
     elif damage == "drop_id" and cells:
         cells[i].pop("id", None)
-    elif damage == "duplicate_id" and len(cells) > 1:
-        cells[i]["id"] = cells[0].get("id", "x")
+    elif damage == "duplicate_id" and len(readable) > 1:
+        cells[i]["id"] = cells[readable[0]].get("id", "x")
     elif damage == "drop_source" and cells:
         cells[i].pop("source", None)
     elif damage == "bad_source" and cells:
