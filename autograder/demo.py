@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 
 from . import course, messages
+from .bulk import BatchOptions, grade_assignment
+from .bulk.report import summary
 from .feedback import report
 from .spec import CHECK_POINTS
 from .sample_class import sample_class
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
     for student, answers in students.items():
         course.submit(root, student, course.fill_answers(release, answers))
     print(f"Grading {len(students)} sample submissions ...")
-    course.autograde(root)
+    graded = grade_assignment(BatchOptions(root, force=True))
+    if graded.exit_code:
+        print(summary(graded))
+        return graded.exit_code
     course.run_nbgrader(root, "generate_feedback", course.ASSIGNMENT, "--force")
     course.run_nbgrader(root, "export", "--to", str(root / "grades.csv"))
     print()

@@ -31,6 +31,8 @@ os.environ.update({
 })
 
 from autograder import course  # noqa: E402 - after the environment is set
+from autograder.bulk import BatchOptions, grade_assignment  # noqa: E402
+from autograder.bulk.report import summary  # noqa: E402
 
 from corpus import CASES, SOURCE_NOTEBOOK  # noqa: E402
 
@@ -60,5 +62,6 @@ def graded_class(released_course: Path) -> GradedCourse:
         else:
             nb = course.fill_answers(release, case.answers)
         course.submit(root, case.name, nb)
-    course.autograde(root)
+    report = grade_assignment(BatchOptions(root, force=True))
+    assert report.exit_code == 0, summary(report)
     return GradedCourse(root, {case.name: course.autograded_results(root, case.name) for case in CASES})
