@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import IO, TextIO
 
 import sqlalchemy as sa
-from distributed import Client, Future, as_completed
-from nbgrader.api import Gradebook
+from distributed import Future, as_completed
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
@@ -278,16 +277,16 @@ def _outcome(future: Future, sub: Submission) -> Outcome:
 def _record(outcome: Outcome, ledger: Ledger, writer: GradebookWriter, progress: Progress,
             rows: dict[str, ReportRow]) -> None:
     score = max_score = None
-    reason = outcome.reason
+    status, reason = outcome.status, outcome.reason
     try:
         score, max_score = writer.record(outcome)
     except Exception as exc:  # noqa: BLE001 - e.g. the gradebook stayed locked: report, go on
-        outcome = Outcome(outcome.student, outcome.digest, Status.ERROR)
+        status = Status.ERROR
         reason = f"could not record the grade: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-    ledger.append(outcome.student, outcome.digest, outcome.status, reason, score, max_score)
-    rows[outcome.student] = ReportRow(outcome.student, outcome.status, reason, score, max_score)
-    detail = reason if outcome.status is not Status.GRADED else f"{score:g}/{max_score:g}" if score is not None else ""
-    progress.advance(outcome.student, outcome.status, detail)
+    ledger.append(outcome, status, reason, score, max_score)
+    rows[outcome.student] = ReportRow(outcome.student, status, reason, score, max_score)
+    detail = reason if status is not Status.GRADED else f"{score:g}/{max_score:g}" if score is not None else ""
+    progress.advance(outcome.student, status, detail)
 
 
 def _clear_leftovers(state: Path) -> None:

@@ -29,9 +29,6 @@ class CourseConfig:
     config: Config
     env: dict[str, str]  # os.environ as the nbgrader command would have it after loading config
 
-    def get(self, section: str, name: str, default: object = None) -> object:
-        return self.config[section][name] if name in self.config.get(section, {}) else default
-
 
 @contextmanager
 def environment(env: Mapping[str, str]) -> Iterator[None]:

@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .outcome import Status
+from .outcome import Outcome, Status
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Entry:
     score: float | None
     max_score: float | None
     at: str  # ISO time the outcome was recorded
+    wall_s: float = 0.0  # how long the worker took, and the CPU time of the submission's kernels:
+    kernel_cpu_s: float = 0.0  # what an instructor needs to size a cluster for the next batch
 
 
 class Ledger:
@@ -46,10 +48,11 @@ class Ledger:
             entries[entry.student] = entry
         return entries
 
-    def append(self, student: str, digest: str, status: Status, reason: str,
+    def append(self, outcome: Outcome, status: Status, reason: str,
                score: float | None, max_score: float | None) -> Entry:
-        entry = Entry(student, digest, status, reason, score, max_score,
-                      datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        entry = Entry(outcome.student, outcome.digest, status, reason, score, max_score,
+                      datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                      round(outcome.wall_s, 2), round(outcome.kernel_cpu_s, 2))
         line = json.dumps({**asdict(entry), "status": entry.status.value}, ensure_ascii=False)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")

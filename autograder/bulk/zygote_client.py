@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .zygote import ENV_FD, ENV_PRELOAD, MAX_MESSAGE, command, send
+from .zygote import ENV_FD, ENV_PRELOAD, MAX_MESSAGE, command
 
 READY_TIMEOUT = 600.0  # seconds for the zygote's imports on a busy machine
 # Set per launch by jupyter_client; they do not affect what a kernel imports.
