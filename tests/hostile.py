@@ -36,6 +36,7 @@ class HostileCase:
     expected: dict[str, str | None]
     flagged: bool = False  # the clean-process verdict disagreed with the kernel's, or could not verify
     mutate: Mutation | None = field(default=None, compare=False)
+    failure: str | None = None  # the bulk grader records a zero with a reason starting so
 
     def expected_points(self) -> float:
         return sum(p for c, p in CHECK_POINTS.items() if self.expected[c] is None)
@@ -93,10 +94,11 @@ CASES: list[HostileCase] = [
     # Resource exhaustion inside the student's own cell: bounded, and the kernel lives on.
     HostileCase("h04_infinite_loop", {**SOLUTION, "practice12": "while True:\n    pass"},
                 expect(check_argmax_axis="input.missing", check_accuracy_score="input.missing")),
-    # The kept blocks starve the test cells that follow, so the kernel's verdicts fail while
-    # the clean process passes them: the clean verdict stands and a TA is told.
-    HostileCase("h05_memory_bomb", {**SOLUTION, "practice12": P12 + "\nblocks = []\nwhile True:\n    blocks.append(bytearray(256 * 2**20))"},
-                expect(), flagged=True),
+    # Over the memory cap: the allocation fails at once (RLIMIT_DATA), the kernel lives, and the
+    # bulk grader records the submission as failed with a zero, as it does for every memory
+    # overrun (a growing bomb may instead be OOM-killed by the cgroup: also a zero).
+    HostileCase("h05_memory_bomb", {**SOLUTION, "practice12": P12 + "\nbomb = bytearray(64 * 2**30)"},
+                everything("failed"), failure="ran out of memory"),  # no verdicts: zeroed whole
     HostileCase("h06_fork_bomb", {**SOLUTION, "practice12": P12 + (
         "\nimport os, time\nfor _ in range(100000):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
         "    if pid == 0:\n        time.sleep(3600)\n        os._exit(0)")},

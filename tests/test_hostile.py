@@ -14,6 +14,7 @@ from nbgrader.api import Gradebook
 
 from autograder import course
 from autograder.bulk import BatchOptions, grade_assignment
+from autograder.bulk.outcome import Status
 from bulk_support import fresh_course
 from hostile import CASES
 
@@ -66,7 +67,21 @@ def hostile_batch(released_course, tmp_path_factory):
     listener.sock.close()
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+GRADED = [c for c in CASES if c.failure is None]
+FAILED = [c for c in CASES if c.failure is not None]
+
+
+@pytest.mark.parametrize("case", FAILED, ids=lambda c: c.name)
+def test_failed_submission_gets_zero_with_its_reason(hostile_batch, case):
+    root, report = hostile_batch[0], hostile_batch[1]
+    row = next(r for r in report.rows if r.student == case.name)
+    assert (row.status, row.score) == (Status.FAILED, 0)
+    assert row.reason.startswith(case.failure)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        assert gb.find_submission(course.ASSIGNMENT, case.name).score == 0
+
+
+@pytest.mark.parametrize("case", GRADED, ids=lambda c: c.name)
 def test_hostile_submission_gets_exactly_the_expected_verdicts(hostile_batch, case):
     root = hostile_batch[0]
     results = course.autograded_results(root, case.name)
@@ -77,7 +92,7 @@ def test_hostile_submission_gets_exactly_the_expected_verdicts(hostile_batch, ca
     assert sum(r.score for r in results.values()) == case.expected_points()
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", GRADED, ids=lambda c: c.name)
 def test_disagreeing_or_unverifiable_submissions_are_flagged(hostile_batch, case):
     root = hostile_batch[0]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
