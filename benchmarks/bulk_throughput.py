@@ -30,6 +30,7 @@ import argparse
 import io
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,7 +78,7 @@ def student_code_cost(notebook: Path) -> tuple[float, float]:
         client = NotebookClient(nb, timeout=1800, allow_errors=True, kernel_name="python3",
                                 resources={"metadata": {"path": workdir}})
         wall = cpu = 0.0
-        with client.setup_kernel():
+        with client.setup_kernel(stderr=subprocess.DEVNULL):  # ipykernel's shutdown noise
             kernel = psutil.Process(client.km.provisioner.pid)
             for index, cell in enumerate(nb.cells):
                 before, started = kernel.cpu_times(), time.perf_counter()
