@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,8 +57,12 @@ def dask_client(scheduler: str | None, workers: int, log_dir: Path) -> Iterator[
         with client:
             yield client
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
+    with warnings.catch_warnings():
+        # Without a dashboard the scheduler still serves its health routes, on 8787 if it can;
+        # another cluster on this machine only moves them elsewhere, which needs no warning.
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
     with cluster, Client(cluster) as client:
         client.register_plugin(WorkerOutputToFile(log_dir))
         yield client

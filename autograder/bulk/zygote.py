@@ -43,6 +43,7 @@ import signal
 import socket
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,17 +89,26 @@ def preload(modules: Sequence[str]) -> str | None:
 
 
 def run_from_config() -> None:
-    """Body of the config file: serve fork requests; return only in a forked kernel."""
-    control = socket.socket(fileno=int(os.environ.pop(ENV_FD)))
-    modules = [m for m in os.environ.pop(ENV_PRELOAD, "").split(",") if m]
-    # Ctrl-C is the grader's business; the zygote ends when the client's socket closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    send(control, {"ready": True, "noisy": preload(modules)})
-    zygote = Zygote(control)
-    request = zygote.serve()
-    if request is None:
-        os._exit(0)
-    _become_kernel(zygote, request)
+    """Body of the config file: serve fork requests; return only in a forked kernel.
+
+    Any failure ends the process: IPython would otherwise log the error in the config file and
+    go on starting a kernel of its own that nobody is connected to.
+    """
+    try:
+        control = socket.socket(fileno=int(os.environ.pop(ENV_FD)))
+        modules = [m for m in os.environ.pop(ENV_PRELOAD, "").split(",") if m]
+        # Ctrl-C is the grader's business; the zygote ends when the client's socket closes.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        send(control, {"ready": True, "noisy": preload(modules)})
+        zygote = Zygote(control)
+        request = zygote.serve()
+        if request is None:
+            os._exit(0)
+        _become_kernel(zygote, request)
+    except BaseException:  # noqa: BLE001 - see docstring; the client reads stderr
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 class Zygote:
