@@ -4,8 +4,9 @@ The grader runs nbgrader's converters inside long-lived processes instead of one
 command per submission, so it must see the same configuration the command would: the user's
 and system's ``nbgrader_config.py`` files, then the course directory's. Config files are Python
 and may set environment variables (this course's sets ``TF_CPP_MIN_LOG_LEVEL`` for the kernel);
-those land in :attr:`CourseConfig.env`, and a worker applies them around each submission
-instead of letting one course's settings leak into the next batch.
+they run inside :func:`environment`, so their changes land in :attr:`CourseConfig.env` and not
+in this process's own environment, and a worker applies them around each submission instead
+of letting one course's settings leak into the next batch.
 """
 
 from __future__ import annotations
@@ -18,10 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
-
-# The environment this process started with; config files only ever add to a copy of it.
-_BASE_ENV = dict(os.environ)
-
 
 @dataclass(frozen=True)
 class CourseConfig:
@@ -60,11 +57,11 @@ def grading_path_env(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def load_course_config(root: Path) -> CourseConfig:
-    """What ``nbgrader autograde`` started in ``root`` would be configured with."""
+    """What ``nbgrader autograde`` started in ``root`` with this process's environment would be configured with."""
     from nbgrader.apps import AutogradeApp
 
     saved_path = list(sys.path)  # nbgrader's initialize() puts the working directory on it
-    with environment(grading_path_env(_BASE_ENV)), working_directory(root):
+    with environment(grading_path_env(os.environ)), working_directory(root):
         app = AutogradeApp()
         try:
             app.initialize([], root=str(root))
