@@ -28,6 +28,8 @@ from autograder.bulk import BatchOptions, grade_assignment
 from autograder.bulk.gradebook_rows import RowChanges, apply_changes, student_rows
 from autograder.bulk.outcome import Status
 
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
+
 ASSIGNMENT = "toy"
 STUDENTS = 36
 WORKERS = 6
