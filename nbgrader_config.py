@@ -54,6 +54,13 @@ from autograder.preprocessors import (  # noqa: E402
     CleanProcessVerdict, FlagForReview, InjectCapture, RestoreCells, SurvivingExecute,
 )
 
+# A damaged submission (invalid JSON schema, a cell without source, a wrong nbformat) is read
+# for what can be recovered instead of failing the student's whole grade; a valid one is read
+# as nbformat reads it (autograder/submission_exporter.py).
+from autograder.submission_exporter import SalvagingExporter  # noqa: E402
+
+c.Autograde.exporter_class = SalvagingExporter
+
 # Deleted, duplicated or split test cells are put back in the release's order first.
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RestoreCells, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,

@@ -505,6 +505,14 @@ TEXTS.update({
         "ja": "採点済みノートブックがありません (nbgrader autograde が失敗したか、まだ実行されていません)。",
         "en": "No autograded notebook (nbgrader autograde failed or has not been run).",
     },
+    "report.ungraded.recorded_zero": {
+        "ja": "一括採点で 0 点として記録されました: {error}",
+        "en": "Recorded as 0 by the bulk grader: {error}",
+    },
+    "report.ungraded.not_graded": {
+        "ja": "一括採点で採点できませんでした (記録なし): {error}",
+        "en": "The bulk grader could not grade it (nothing recorded): {error}",
+    },
     "report.ungraded.not_in_gradebook": {
         "ja": "採点済みノートブックはありますが、gradebook に提出の記録がありません。",
         "en": "The autograded notebook exists, but the gradebook has no record of the submission.",

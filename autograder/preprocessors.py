@@ -39,7 +39,7 @@ from traitlets import Integer
 from .artifacts import MANIFEST
 from .course import cell_verdicts
 from .sandbox import prepare_artifact_dir
-from .triage import restore_cells
+from .triage import log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
 
 CAPTURE_MARK = "autograder_capture"
@@ -66,8 +66,7 @@ class RestoreCells(NbGraderPreprocessor):
             self.log.warning("No release notebook at %s: test cells are not restored", release)
             return nb, resources
         restored, notes = restore_cells(nb, nbformat.read(release, as_version=4))
-        for note in notes:
-            self.log.warning("%s: %s", info["student"], note)
+        log_repairs(self.log, info["student"], notes)
         return restored, resources
 
 

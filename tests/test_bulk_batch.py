@@ -1,7 +1,8 @@
 """A class of 20 through the bulk grader on a real two-worker Dask cluster: failures, resume.
 
 The class mixes correct and wrong submissions from the corpus (whose scores are known) with a
-kernel crash, a memory hog, a notebook that is not JSON and a folder without a notebook. It is
+kernel crash, a memory hog, a notebook that is not JSON, a submission nbgrader refuses (its
+timestamp.txt cannot be parsed) and a folder without a notebook. It is
 graded once without interruption, and once with Ctrl-C (SIGINT to the grader process) halfway,
 then resumed: both must end with the same gradebook and autograded notebooks.
 """
@@ -30,7 +31,7 @@ from bulk_support import fresh_course, gradebook_tables, normalized_notebook, su
 from corpus import CASES, SOURCE_NOTEBOOK
 
 MEMORY_LIMIT = "4G"
-GRADED = [c for c in CASES if c.name != SOURCE_NOTEBOOK][:16]
+GRADED = [c for c in CASES if c.name != SOURCE_NOTEBOOK][:15]
 SOLUTION = next(c for c in CASES if c.name != SOURCE_NOTEBOOK and c.expected_points() == 15).answers
 CRASH = variant(SOLUTION, "practice11", "predictions = model.predict(X_test)", "import os; os._exit(3)")
 MEMORY_HOG = variant(SOLUTION, "practice10", "model.fit(X_train, y_train, epochs=5)", "hog = bytearray(8 * 2**30)")
@@ -56,6 +57,7 @@ def class_of_20(released_course, tmp_path_factory) -> Path:
     broken = root / "submitted" / "x_not_json" / course.ASSIGNMENT
     broken.mkdir(parents=True)
     (broken / course.NOTEBOOK).write_text("{ this is not a notebook")
+    submit(root, "x_bad_timestamp", SOLUTION, timestamp="sometime last week")
     empty = root / "submitted" / "x_no_notebook" / course.ASSIGNMENT
     empty.mkdir(parents=True)
     (empty / "answers.txt").write_text("I forgot the notebook")
@@ -87,7 +89,11 @@ def test_every_submission_gets_its_status_and_reason(uninterrupted):
     assert rows["x_crash"].reason == "the kernel died: exited with code 3"
     assert (rows["x_memory_hog"].status, rows["x_memory_hog"].score) == (Status.FAILED, 0)
     assert rows["x_memory_hog"].reason.startswith("ran out of memory")
-    assert rows["x_not_json"].status is Status.ERROR and "NotJSONError" in rows["x_not_json"].reason
+    assert (rows["x_not_json"].status, rows["x_not_json"].score) == (Status.FAILED, 0)
+    assert rows["x_not_json"].reason == f"unreadable notebook {course.NOTEBOOK}: the file is not a notebook (not valid JSON)"
+    assert rows["x_bad_timestamp"].status is Status.ERROR and rows["x_bad_timestamp"].score is None
+    assert rows["x_bad_timestamp"].reason == ("timestamp.txt is not a time nbgrader can parse ('sometime last week'): "
+                                              "correct or delete it, then grade again")
     assert rows["x_no_notebook"].status is Status.SKIPPED
     assert report.exit_code == 1  # one submission could not be graded at all
 
@@ -110,11 +116,11 @@ def test_sigint_then_resume_gives_the_uninterrupted_grades(class_of_20, cluster,
     done = [json.loads(line)["student"] for line in ledger.read_text().splitlines()]
     assert 8 <= len(done) < 19  # stopped halfway
     in_gradebook = {dict(row)["student_id"] for row in gradebook_tables(root / "gradebook.db")["submitted_assignment"]}
-    assert set(done) - {"x_not_json"} <= in_gradebook  # every finished grade was kept
+    assert set(done) - {"x_bad_timestamp"} <= in_gradebook  # every finished grade was kept
 
     report = grade_assignment(_options(root, cluster))
     statuses = {r.student: r.status for r in report.rows}
-    assert {s for s, st in statuses.items() if st is Status.SKIPPED} == set(done) - {"x_not_json"} | {"x_no_notebook"}
+    assert {s for s, st in statuses.items() if st is Status.SKIPPED} == set(done) - {"x_bad_timestamp"} | {"x_no_notebook"}
 
     reference, _ = uninterrupted
     assert gradebook_tables(root / "gradebook.db") == gradebook_tables(reference / "gradebook.db")
@@ -127,7 +133,7 @@ def test_second_run_grades_only_what_changed(uninterrupted, cluster):
     root, _ = uninterrupted
     report = grade_assignment(_options(root, cluster))
     statuses = {r.student: r.status for r in report.rows}
-    assert [s for s, st in statuses.items() if st is not Status.SKIPPED] == ["x_not_json"]  # nothing recorded for it
+    assert [s for s, st in statuses.items() if st is not Status.SKIPPED] == ["x_bad_timestamp"]  # nothing recorded for it
 
     changed = GRADED[0]
     submit(root, changed.name, CRASH)  # a resubmission

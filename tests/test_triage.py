@@ -7,6 +7,7 @@ notebooks through the triage.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from autograder import course
 from autograder.spec import CHECK_POINTS, SOLUTION_CELLS
-from autograder.triage import MAX_BYTES, Unreadable, restore_cells, salvage
+from autograder.triage import MAX_BYTES, Unreadable, read_submission, restore_cells, salvage
 
 RELEASE = nbformat.read(course.REPO_ROOT / "release" / course.ASSIGNMENT / course.NOTEBOOK, as_version=4)
 SOLVED = course.fill_answers(RELEASE, course.solution_answers())
@@ -29,7 +30,8 @@ def _ids(nb: nbformat.NotebookNode) -> list[str | None]:
 
 
 def _triage(raw: bytes) -> tuple[nbformat.NotebookNode, list[str]]:
-    nb, notes = salvage(raw)
+    """What the grader does before any kernel: read the file (salvaging it if needed), restore cells."""
+    nb, notes = read_submission(io.BytesIO(raw))
     restored, more = restore_cells(nb, RELEASE)
     return restored, notes + more
 
@@ -58,6 +60,44 @@ def test_unreadable_files_are_rejected_with_a_reason(raw, reason):
 def test_a_file_over_the_size_limit_is_rejected_without_parsing():
     with pytest.raises(Unreadable, match="larger than"):
         salvage(b"{" + b" " * MAX_BYTES + b"}")
+
+
+def test_a_valid_notebook_is_read_exactly_as_nbformat_reads_it():
+    raw = nbformat.writes(SOLVED).encode()
+    nb, notes = read_submission(io.BytesIO(raw))
+    assert notes == []
+    assert nb == nbformat.reads(raw.decode(), as_version=4)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda d: d["cells"][0].pop("source"), "'source' is a required property"),
+    (lambda d: d.update(nbformat=5), "Unsupported nbformat version 5"),
+    (lambda d: d["cells"].insert(1, None), "not a valid notebook"),
+])
+def test_an_invalid_notebook_is_salvaged_and_the_repair_is_named(damage, why):
+    document = json.loads(nbformat.writes(SOLVED))
+    damage(document)
+    nb, notes = read_submission(io.BytesIO(json.dumps(document).encode()))
+    assert why in notes[0] and notes[0].endswith("graded the cells that could be read")
+    nbformat.validate(nb)
+
+
+def test_a_huge_file_is_rejected_after_reading_at_most_the_limit():
+    class Endless(io.RawIOBase):
+        asked = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer):
+            self.asked += len(buffer)
+            buffer[:] = b"x" * len(buffer)
+            return len(buffer)
+
+    stream = Endless()
+    with pytest.raises(Unreadable, match="larger than"):
+        read_submission(io.BufferedReader(stream))
+    assert stream.asked <= MAX_BYTES + io.DEFAULT_BUFFER_SIZE + 1
 
 
 def test_an_intact_submission_is_unchanged_but_for_ids():
@@ -107,11 +147,13 @@ def test_nbformat_3_worksheets_are_read():
     assert restored.cells[_ids(restored).index("practice11")].source == SOLVED.cells[_ids(SOLVED).index("practice11")].source
 
 
-def test_enormous_outputs_are_dropped():
+def test_enormous_outputs_of_a_damaged_notebook_are_dropped():
     nb = nbformat.from_dict(SOLVED)
     nb.cells[_ids(nb).index("practice10")].outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="x" * 5_000_000)]
-    restored, _ = _triage(nbformat.writes(nb).encode())
+    document = json.loads(nbformat.writes(nb))
+    document["nbformat"] = 5  # invalid: salvaged (a valid notebook's outputs go to nbgrader's ClearOutput)
+    restored, _ = _triage(json.dumps(document).encode())
     assert len(nbformat.writes(restored)) < 100_000
 
 

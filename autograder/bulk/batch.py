@@ -38,13 +38,12 @@ from .course_config import CourseConfig, environment, load_course_config
 from .gradebook_rows import export_assignment
 from .gradebook_writer import GradebookWriter, with_busy_timeout
 from .kernel_preload import imported_modules
-from .ledger import Entry, Ledger
+from .ledger import STATE_DIR, Entry, Ledger, ledger_path
 from .outcome import Job, Outcome, Status
 from .progress import Progress
 from .submissions import Submission, find_submissions
 from .worker import grade_submission
 
-STATE_DIR = ".nn-autograder"
 DEFAULT_TIMEOUT = 1800.0  # seconds per submission; nbgrader's own per-cell timeout still applies
 MIN_IN_FLIGHT = 2  # tasks queued even before a remote cluster reports its workers
 INTERRUPTED = 130  # exit status after Ctrl-C, as shells report SIGINT
@@ -110,7 +109,7 @@ def grade_assignment(options: BatchOptions) -> BatchReport:
     course = _validate(options)
     state = course.config.root / STATE_DIR / course.assignment
     with environment(course.config.env), _batch_lock(state):
-        ledger = Ledger(state / "ledger.jsonl")
+        ledger = Ledger(ledger_path(course.config.root, course.assignment))
         writer = GradebookWriter(course.db_url, course.course_id, course.assignment, _autograded_path(course))
         try:
             todo, rows = _plan(course, ledger, writer, options.force)

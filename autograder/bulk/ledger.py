@@ -16,6 +16,12 @@ from pathlib import Path
 
 from .outcome import Outcome, Status
 
+STATE_DIR = ".nn-autograder"  # the bulk grader's state in the course directory, per assignment
+
+
+def ledger_path(root: Path, assignment: str) -> Path:
+    return root / STATE_DIR / assignment / "ledger.jsonl"
+
 
 @dataclass(frozen=True)
 class Entry:

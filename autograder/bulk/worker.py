@@ -10,11 +10,14 @@ differences that do not change what the pipeline computes:
 
 nbgrader, Python and TensorFlow start-up are paid once per worker instead of once per
 submission. The submission's deadline and memory limit are enforced here, and what happened is
-classified into an :class:`~autograder.bulk.outcome.Outcome` for the coordinator.
+classified into an :class:`~autograder.bulk.outcome.Outcome` for the coordinator. A file with
+no notebook to recover (0 bytes, binary, not JSON) is recorded as a zero with its reason before
+nbgrader or a kernel starts; the repairs made to a damaged but readable one are reported.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import logging
@@ -32,9 +35,11 @@ from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
+from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
+from ..triage import REPAIRED, Unreadable, read_submission
 from .course_config import CourseConfig, environment, load_course_config
 from .gradebook_rows import RowChanges, courses, seed, sqlite_url, student_rows
 from .kernel_launch import KernelSession, forking, kernel_session
@@ -44,6 +49,7 @@ from .outcome import Job, Outcome, Status
 MEMORY_ERRORS = {"MemoryError", "ResourceExhaustedError"}
 ALLOCATION_FAILURE_SIGNALS = {signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS}
 _EXCEPTION_LINE = re.compile(r"^\s*([\w.]+(?:Error|Exception|Exit)\b.*)$")
+_REPAIR_LINE = re.compile(rf"^\[WARNING\] {re.escape(REPAIRED)} [^:]*: (.*)$", re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,6 +62,17 @@ def grade_submission(job: Job) -> Outcome:
     """Grade ``job``'s submission with nbgrader; never raises for a problem of the submission."""
     started = time.perf_counter()
     course = _course_config(job.root, job.batch)
+    coursedir = CourseDirectory(config=Config(course.config), root=job.root)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, job.student, job.assignment))
+    try:
+        timestamp = _timestamp(submitted)
+    except ValueError as exc:  # nbgrader would stop on it too; the instructor must fix the file
+        return Outcome(student=job.student, digest=job.digest, status=Status.ERROR, reason=str(exc),
+                       wall_s=time.perf_counter() - started)
+    unreadable = _unreadable(submitted)
+    if unreadable:
+        return Outcome(student=job.student, digest=job.digest, status=Status.FAILED, reason=unreadable,
+                       timestamp=timestamp, wall_s=time.perf_counter() - started)
     scratch = Path(tempfile.mkdtemp(prefix="nn-autograder-task-"))
     try:
         db = scratch / "gradebook.db"
@@ -68,10 +85,9 @@ def grade_submission(job: Job) -> Outcome:
             error: BaseException | None = None
             with kernel_session(session), _captured(log) as logger:
                 try:
-                    coursedir = _autograde(course, job, url, logger)
+                    _autograde(course, job, url, logger)
                 except (Exception, SystemExit) as exc:  # noqa: BLE001 - nbgrader reports per submission
                     error = exc
-                    coursedir = None
             with Gradebook(url, job.course_id) as gb:
                 after = student_rows(gb, job.assignment, job.student)
                 new_courses = tuple(sorted(set(courses(gb)) - set(template_courses)))
@@ -82,10 +98,23 @@ def grade_submission(job: Job) -> Outcome:
             student=job.student, digest=job.digest, status=status, reason=reason,
             changes=RowChanges(job.before, after, new_courses) if completed else None,
             staged=str(staged) if completed else None,
-            timestamp=_timestamp(course, job, coursedir),
+            timestamp=timestamp,
             wall_s=time.perf_counter() - started, kernel_cpu_s=session.cpu_seconds())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _unreadable(submitted: Path) -> str:
+    """Why a submitted notebook holds nothing to grade, or "" (read without nbgrader or a kernel)."""
+    for path in sorted(submitted.glob("*.ipynb")):
+        try:
+            with path.open("rb") as stream:
+                read_submission(stream)
+        except Unreadable as exc:
+            return f"unreadable notebook {path.name}: {exc}"
+        except OSError as exc:
+            return f"unreadable notebook {path.name}: {exc.strerror or exc}"
+    return ""
 
 
 def _seed(url: str, job: Job) -> list[str]:
@@ -95,7 +124,7 @@ def _seed(url: str, job: Job) -> list[str]:
         return courses(gb)
 
 
-def _autograde(course: CourseConfig, job: Job, db_url: str, logger: logging.Logger) -> CourseDirectory:
+def _autograde(course: CourseConfig, job: Job, db_url: str, logger: logging.Logger) -> None:
     """Run nbgrader's Autograde converter for one student, writing into the staging directory."""
     config = Config(course.config)
     coursedir = CourseDirectory(config=config, root=job.root)
@@ -107,7 +136,6 @@ def _autograde(course: CourseConfig, job: Job, db_url: str, logger: logging.Logg
     converter.force = True
     converter.autograde_preprocessors = [_with_forked_kernel(p) for p in converter.autograde_preprocessors]
     converter.start()
-    return coursedir
 
 
 def _with_forked_kernel(preprocessor: type | str) -> type | str:
@@ -115,13 +143,25 @@ def _with_forked_kernel(preprocessor: type | str) -> type | str:
     return forking(cls) if isinstance(cls, type) and issubclass(cls, Execute) else preprocessor
 
 
-def _timestamp(course: CourseConfig, job: Job, coursedir: CourseDirectory | None):
-    coursedir = coursedir or CourseDirectory(config=Config(course.config), root=job.root)
-    submitted = coursedir.format_path(coursedir.submitted_directory, job.student, job.assignment)
+def _timestamp(submitted: Path) -> datetime.datetime | None:
+    """The submission's ``timestamp.txt`` as nbgrader reads it (none, or empty: no timestamp).
+
+    Raises ValueError for a file nbgrader cannot parse. nbgrader's own reader then calls a
+    ``fail`` method its CourseDirectory does not have, so the only message would be an
+    AttributeError; checking first gives the instructor the file and what to do.
+    """
+    path = submitted / "timestamp.txt"
     try:
-        return coursedir.get_existing_timestamp(submitted)
-    except SystemExit:  # nbgrader "fails" on an unparsable timestamp.txt
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path.name} ({exc}): correct or delete it, then grade again") from None
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError):
+        raise ValueError(f"{path.name} is not a time nbgrader can parse ({text[:40]!r}): "
+                         "correct or delete it, then grade again") from None
 
 
 def _classify(job: Job, session: KernelSession, error: BaseException | None, log: str,
@@ -143,7 +183,8 @@ def _classify(job: Job, session: KernelSession, error: BaseException | None, log
         return Status.ERROR, _error_text(error, log)
     if not staged.is_dir():
         return Status.ERROR, "nbgrader produced no autograded notebook"
-    return Status.GRADED, ""
+    repairs = list(dict.fromkeys(_REPAIR_LINE.findall(log)))  # sanitize reads the file once per notebook
+    return Status.GRADED, "repaired: " + "; ".join(repairs) if repairs else ""
 
 
 def _raised(staged: Path, names: set[str]) -> bool:

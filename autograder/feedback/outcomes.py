@@ -27,6 +27,8 @@ GRADING_ERROR_PREFIX = "verification."
 
 # Why a submission has no graded outcome: text key of the report's explanation.
 MISSING = "report.ungraded.missing"
+RECORDED_ZERO = "report.ungraded.recorded_zero"  # the bulk grader recorded 0, e.g. the kernel died
+NOT_GRADED = "report.ungraded.not_graded"  # the bulk grader could not grade it at all
 NOT_IN_GRADEBOOK = "report.ungraded.not_in_gradebook"
 UNREADABLE = "report.ungraded.unreadable"
 
@@ -185,6 +187,22 @@ def _submitted_students(root: Path, db_url: str) -> list[str]:
     return sorted(students)
 
 
+def _bulk_outcomes(root: Path) -> dict[str, Ungraded]:
+    """Why the bulk grader left a student without an autograded notebook, from its ledger.
+
+    Without this, a submission the bulk grader recorded as zero (a crash, a timeout, an
+    unreadable file) would show only "no autograded notebook", and TAs would have to dig
+    through the grader's output for the reason.
+    """
+    from ..bulk.ledger import Ledger, ledger_path
+    from ..bulk.outcome import Status
+
+    keys = {Status.FAILED: RECORDED_ZERO, Status.ERROR: NOT_GRADED}
+    latest = Ledger(ledger_path(root, ASSIGNMENT)).latest()
+    return {student: Ungraded(student, keys[entry.status], entry.reason)
+            for student, entry in latest.items() if entry.status in keys}
+
+
 def load_class(settings: CourseSettings) -> ClassOutcomes:
     """Every submission of the course: graded outcomes and the submissions that have none."""
     from nbgrader.api import MissingEntry
@@ -196,9 +214,10 @@ def load_class(settings: CourseSettings) -> ClassOutcomes:
 
     graded: list[StudentOutcome] = []
     ungraded: list[Ungraded] = []
+    bulk = _bulk_outcomes(settings.root)
     for student in _submitted_students(settings.root, settings.db_url):
         if not (settings.root / "autograded" / student / ASSIGNMENT / NOTEBOOK).is_file():
-            ungraded.append(Ungraded(student, MISSING))
+            ungraded.append(bulk.get(student, Ungraded(student, MISSING)))
             continue
         try:
             results = course.autograded_results(settings.root, student, db_url=settings.db_url)
