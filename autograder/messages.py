@@ -465,6 +465,33 @@ TEXTS.update({
     "feedback.to_fix": {"ja": "直すところ", "en": "What to fix"},
     "feedback.all_passed": {"ja": "すべてのチェックに合格しました。", "en": "All checks passed."},
     "feedback.notebook": {"ja": "あなたのノートブック", "en": "Your notebook"},
+    "feedback.repairs": {"ja": "提出ファイルの修復", "en": "Repairs to your submitted file"},
+    "feedback.repairs_intro": {
+        "ja": "提出されたノートブックはそのままでは採点できなかったため、次のように直してから採点しました。"
+              "セルを削除したり、ファイルをエディタで直接書き換えたりしないでください。",
+        "en": "Your notebook could not be graded as it was submitted, so it was repaired as follows "
+              "before grading. Do not delete cells or edit the file in a text editor.",
+    },
+    "repair.invalid_file": {
+        "ja": "ファイルがノートブックとして正しい形式ではなかったため、読み取れたセルだけを採点しました。",
+        "en": "The file was not a valid notebook, so only the cells that could be read were graded.",
+    },
+    "repair.dropped_cell": {
+        "ja": "読み取れないセルを取り除きました。",
+        "en": "Cells that could not be read were removed.",
+    },
+    "repair.restored_answer": {
+        "ja": "{cell} の解答セルが見つからなかった (削除されたか、読み取れなかった) ため、配布時のセルを戻して採点しました。",
+        "en": "The answer cell of {cell} was missing (deleted or unreadable), so the released cell was put back for grading.",
+    },
+    "repair.restored_cell": {
+        "ja": "セル「{cell}」が見つからなかったため、配布時のセルを戻しました。",
+        "en": "The cell “{cell}” was missing, so the released cell was put back.",
+    },
+    "repair.duplicate_cell": {
+        "ja": "セル「{cell}」が重複していたため、2 つ目以降は普通のコードセルとして実行しました。",
+        "en": "The cell “{cell}” appeared more than once; the copies ran as ordinary code cells.",
+    },
     "feedback.error": {"ja": "エラーが起きました: {name}", "en": "An error occurred: {name}"},
     "feedback.error_at_line": {"ja": "{line} 行目でエラーが起きました: {name}", "en": "An error occurred on line {line}: {name}"},
     "feedback.no_result": {

@@ -39,7 +39,7 @@ from traitlets import Integer
 from .artifacts import MANIFEST
 from .course import cell_verdicts
 from .sandbox import prepare_artifact_dir
-from .triage import log_repairs, restore_cells
+from .triage import REPAIRS_KEY, log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
 
 CAPTURE_MARK = "autograder_capture"
@@ -54,20 +54,27 @@ class RestoreCells(NbGraderPreprocessor):
     nbgrader's OverwriteCells restores the content of locked cells the student edited, but a
     deleted test cell simply never runs, and a duplicated one confuses the grade. This step,
     placed before nbgrader's own sanitize steps, puts the release's cells back (see
-    :func:`autograder.triage.restore_cells`); what it repaired is logged.
+    :func:`autograder.triage.restore_cells`); what it repaired is logged. Every repair, the
+    exporter's included, is recorded in the notebook's metadata for the student's feedback
+    page; a value the student put there is dropped.
     """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         info = resources["nbgrader"]
+        repairs = list(resources.get(REPAIRS_KEY, []))
+        nb.metadata.pop(REPAIRS_KEY, None)
         coursedir = CourseDirectory(config=self.config)
         release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) \
             / f"{info['notebook']}.ipynb"
-        if not release.exists():
+        if release.exists():
+            nb, notes = restore_cells(nb, nbformat.read(release, as_version=4))
+            log_repairs(self.log, info["student"], notes)
+            repairs += notes
+        else:
             self.log.warning("No release notebook at %s: test cells are not restored", release)
-            return nb, resources
-        restored, notes = restore_cells(nb, nbformat.read(release, as_version=4))
-        log_repairs(self.log, info["student"], notes)
-        return restored, resources
+        if repairs:
+            nb.metadata[REPAIRS_KEY] = [r.to_json() for r in repairs]
+        return nb, resources
 
 
 class InjectCapture(NbGraderPreprocessor):

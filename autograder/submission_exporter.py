@@ -6,8 +6,9 @@ stray ``null`` in the cell list) makes that read, or a later preprocessor, raise
 student gets no grade at all even though most of the answer is there. Configured as
 ``c.Autograde.exporter_class``, this exporter reads through
 :func:`autograder.triage.read_submission` instead: a valid notebook is read exactly as before,
-a damaged one is replaced by the cells that can be recovered (each repair is logged), and a
-file with nothing to recover fails with one clear line instead of a JSON traceback.
+a damaged one is replaced by the cells that can be recovered (each repair is logged and handed
+on to :class:`~autograder.preprocessors.RestoreCells`), and a file with nothing to recover
+fails with one clear line instead of a JSON traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 from nbconvert.exporters import NotebookExporter
 
-from .triage import Unreadable, log_repairs, read_submission
+from .triage import REPAIRS_KEY, Unreadable, log_repairs, read_submission
 
 
 class UnreadableSubmission(Exception):
@@ -37,6 +38,7 @@ class SalvagingExporter(NotebookExporter):
             nb, notes = read_submission(binary)
         except Unreadable as exc:
             raise UnreadableSubmission(f"{name}.ipynb cannot be graded: {exc}") from None
-        student = (resources or {}).get("nbgrader", {}).get("student", "?")
-        log_repairs(self.log, student, notes)
+        resources = resources if resources is not None else {}
+        log_repairs(self.log, resources.get("nbgrader", {}).get("student", "?"), notes)
+        resources[REPAIRS_KEY] = notes  # RestoreCells records them in the notebook
         return self.from_notebook_node(nb, resources=resources, **kw)

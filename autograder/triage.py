@@ -33,6 +33,36 @@ MAX_BYTES = 64 * 1024 * 1024
 _NEW_CELL = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
 # Every repair is logged as "REPAIRED <student>: <note>", so the bulk grader can record it.
 REPAIRED = "Repaired the submission of"
+# Where the repairs travel: in nbgrader's resources from the exporter to RestoreCells, then in the
+# autograded notebook's metadata to the student's feedback page.
+REPAIRS_KEY = "autograder_repairs"
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One thing the triage changed in a submission, for the grader's log and the student's page.
+
+    ``kind`` is one of :data:`REPAIR_TEXTS`; ``cell`` the grade_id concerned, if any; ``detail``
+    what nbformat objected to (log only: students get the catalogue's words).
+    """
+
+    kind: str
+    cell: str = ""
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return REPAIR_TEXTS[self.kind].format(cell=self.cell, detail=self.detail[:120])
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "cell": self.cell}
+
+
+REPAIR_TEXTS = {
+    "invalid_file": "not a valid notebook ({detail}); graded the cells that could be read",
+    "dropped_cell": "dropped a cell that could not be read",
+    "restored_cell": "restored the deleted cell '{cell}'",
+    "duplicate_cell": "kept a duplicate or unknown cell '{cell}' as plain code",
+}
 
 
 class Unreadable(Exception):
@@ -55,8 +85,8 @@ def _raw_cells(document: Mapping[str, Any]) -> list[Any]:
     return cells if isinstance(cells, list) else []
 
 
-def salvage(raw: bytes) -> tuple[NotebookNode, list[str]]:
-    """A clean notebook from ``raw``, and notes on what had to be dropped."""
+def salvage(raw: bytes) -> tuple[NotebookNode, list[Repair]]:
+    """A clean notebook from ``raw``, and what had to be dropped."""
     if not raw.strip():
         raise Unreadable("the file is empty")
     if len(raw) > MAX_BYTES:
@@ -67,13 +97,13 @@ def salvage(raw: bytes) -> tuple[NotebookNode, list[str]]:
         raise Unreadable("the file is not a notebook (not valid JSON)") from None
     if not isinstance(document, Mapping):
         raise Unreadable("the file is not a notebook (JSON, but not a notebook object)")
-    notes: list[str] = []
+    notes: list[Repair] = []
     cells = []
     for raw_cell in _raw_cells(document):
         kind = raw_cell.get("cell_type") if isinstance(raw_cell, Mapping) else None
         source = _text(raw_cell.get("source", raw_cell.get("input"))) if isinstance(raw_cell, Mapping) else None
         if kind not in _NEW_CELL or source is None:
-            notes.append("dropped a cell that could not be read")
+            notes.append(Repair("dropped_cell"))
             continue
         cell = _NEW_CELL[kind](source)
         meta = raw_cell.get("metadata")
@@ -85,8 +115,8 @@ def salvage(raw: bytes) -> tuple[NotebookNode, list[str]]:
     return new_notebook(cells=cells), notes
 
 
-def read_submission(stream: IO[bytes]) -> tuple[NotebookNode, list[str]]:
-    """The notebook in ``stream`` and notes on what had to be repaired to read it.
+def read_submission(stream: IO[bytes]) -> tuple[NotebookNode, list[Repair]]:
+    """The notebook in ``stream`` and what had to be repaired to read it.
 
     A valid notebook (any nbformat that nbformat converts to 4) is returned exactly as
     nbformat reads it, with no notes, so an intact submission is graded as plain nbgrader
@@ -108,10 +138,10 @@ def read_submission(stream: IO[bytes]) -> tuple[NotebookNode, list[str]]:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds; the salvage decides
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     nb, notes = salvage(raw)
-    return nb, [f"not a valid notebook ({why[:120]}); graded the cells that could be read", *notes]
+    return nb, [Repair("invalid_file", detail=why), *notes]
 
 
-def log_repairs(log: logging.Logger | logging.LoggerAdapter, student: str, notes: Iterable[str]) -> None:
+def log_repairs(log: logging.Logger | logging.LoggerAdapter, student: str, notes: Iterable[Repair]) -> None:
     """Log each repair in the one format the bulk grader reads back (:data:`REPAIRED`)."""
     for note in notes:
         log.warning("%s %s: %s", REPAIRED, student, note)
@@ -129,7 +159,7 @@ class _Layout:
     extras: dict[str | None, list[NotebookNode]] = field(default_factory=dict)
 
 
-def restore_cells(student: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
+def restore_cells(student: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[Repair]]:
     """The student's notebook with the release's marked cells each present once, in order.
 
     A marked cell is one with an nbgrader ``grade_id``. For each, the student's first cell with
@@ -149,12 +179,12 @@ def restore_cells(student: NotebookNode, release: NotebookNode) -> tuple[Noteboo
         if "nbgrader" in cell.metadata:  # a duplicate, or metadata nbgrader cannot use
             cell = nbformat.from_dict({**cell, "metadata": {k: v for k, v in cell.metadata.items() if k != "nbgrader"}})
             if gid is not None:
-                notes.append(f"kept a duplicate or unknown cell '{gid}' as plain code")
+                notes.append(Repair("duplicate_cell", gid))
         layout.extras.setdefault(anchor, []).append(cell)
     cells = list(layout.extras.get(None, []))
     for gid in order:
         if gid not in layout.answers:
-            notes.append(f"restored the deleted cell '{gid}'")
+            notes.append(Repair("restored_cell", gid))
         cells.append(layout.answers.get(gid, release_cells[gid]))
         cells.extend(layout.extras.get(gid, []))
     nb = new_notebook(cells=[nbformat.from_dict(dict(c)) for c in cells], metadata=dict(release.metadata))

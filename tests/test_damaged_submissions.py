@@ -24,7 +24,7 @@ from autograder.bulk.outcome import Status
 from autograder.feedback.report import write_report
 from autograder.spec import CHECK_POINTS
 from bulk_support import fresh_course
-from test_feedback import squash
+from test_feedback import page_text, squash
 from test_report import _table
 
 FULL = sum(CHECK_POINTS.values())
@@ -150,3 +150,32 @@ def test_the_class_report_gives_the_recorded_reason_of_each_zero(damaged_class, 
     assert set(rows) == {c.name for c in zeros}
     for case in zeros:
         assert rows[case.name] == squash(messages.text("report.ungraded.recorded_zero", "ja", error=case.reason))
+
+
+@pytest.fixture(scope="module")
+def feedback_pages(damaged_class) -> dict[str, str]:
+    root = damaged_class[0]
+    course.run_nbgrader(root, "generate_feedback", course.ASSIGNMENT, "--force")
+    pages = root / "feedback"
+    return {p.parts[-3]: p.read_text(encoding="utf-8") for p in pages.glob(f"*/{course.ASSIGNMENT}/*.html")}
+
+
+def _repair(kind: str, **fields: str) -> str:
+    return squash(messages.text(f"repair.{kind}", "ja", **fields))
+
+
+def test_the_feedback_page_tells_the_student_what_was_repaired(feedback_pages):
+    lost_answer = page_text(feedback_pages["d_answer_without_source"])
+    assert squash(messages.text("feedback.repairs_intro", "ja")) in lost_answer
+    for line in (_repair("invalid_file"), _repair("dropped_cell"), _repair("restored_answer", cell="練習12")):
+        assert line in lost_answer
+    moved_answer = page_text(feedback_pages["d_answer_metadata_null"])
+    assert _repair("restored_answer", cell="練習10") in moved_answer
+    assert _repair("dropped_cell") not in moved_answer
+
+
+def test_an_intact_notebook_gets_no_repair_section(feedback_pages):
+    assert set(feedback_pages) == {c.name for c in CASES if c.status is Status.GRADED}
+    for name in ("d_intact", "d_nbformat3"):
+        assert 'id="repairs"' not in feedback_pages[name]
+        assert squash(messages.text("feedback.repairs", "ja")) not in page_text(feedback_pages[name])

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from autograder import course
 from autograder.spec import CHECK_POINTS, SOLUTION_CELLS
-from autograder.triage import MAX_BYTES, Unreadable, read_submission, restore_cells, salvage
+from autograder.triage import MAX_BYTES, Repair, Unreadable, read_submission, restore_cells, salvage
 
 RELEASE = nbformat.read(course.REPO_ROOT / "release" / course.ASSIGNMENT / course.NOTEBOOK, as_version=4)
 SOLVED = course.fill_answers(RELEASE, course.solution_answers())
@@ -78,7 +78,8 @@ def test_an_invalid_notebook_is_salvaged_and_the_repair_is_named(damage, why):
     document = json.loads(nbformat.writes(SOLVED))
     damage(document)
     nb, notes = read_submission(io.BytesIO(json.dumps(document).encode()))
-    assert why in notes[0] and notes[0].endswith("graded the cells that could be read")
+    assert notes[0].kind == "invalid_file" and why in str(notes[0])
+    assert str(notes[0]).endswith("graded the cells that could be read")
     nbformat.validate(nb)
 
 
@@ -111,7 +112,8 @@ def test_deleted_test_cells_come_back_from_the_release():
     nb = nbformat.from_dict(SOLVED)
     nb.cells = [c for c in nb.cells if _ids_of(c) not in {"check_loss", "check_argmax_axis"}]
     restored, notes = restore_cells(nb, RELEASE)
-    assert notes == ["restored the deleted cell 'check_loss'", "restored the deleted cell 'check_argmax_axis'"]
+    assert notes == [Repair("restored_cell", "check_loss"), Repair("restored_cell", "check_argmax_axis")]
+    assert str(notes[0]) == "restored the deleted cell 'check_loss'"
     _assert_gradable(restored)
 
 
@@ -133,7 +135,8 @@ def test_a_duplicated_test_cell_runs_once_as_the_test_and_the_copy_becomes_plain
     index = _ids(nb).index("check_training")
     nb.cells.insert(index, nbformat.from_dict(nb.cells[index]))
     restored, notes = restore_cells(nb, RELEASE)
-    assert notes == ["kept a duplicate or unknown cell 'check_training' as plain code"]
+    assert notes == [Repair("duplicate_cell", "check_training")]
+    assert str(notes[0]) == "kept a duplicate or unknown cell 'check_training' as plain code"
     _assert_gradable(restored)
 
 

@@ -11,7 +11,9 @@ only what a student should read:
 * locked code cells are the instructor's set-up code: students have them in the release, and
   they import grader modules, so the page leaves them out;
 * the student's own cells keep their code and outputs, but an error is reduced to the line
-  number, the exception name and its message, without a traceback.
+  number, the exception name and its message, without a traceback;
+* if the submitted file had to be repaired before grading (:mod:`autograder.triage`), the page
+  says what was done, so a student who lost an answer cell knows why it scored nothing.
 
 The template ``templates/nn_feedback`` lays the result out (``nbgrader_config.py`` selects both).
 """
@@ -28,6 +30,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from .. import messages
 from ..course import cell_verdicts
+from ..spec import SOLUTION_CELLS
+from ..triage import REPAIR_TEXTS, REPAIRS_KEY
 from ..verdict import VERDICT_MIME
 from .markup import number, rich
 from .outcomes import CheckOutcome
@@ -84,6 +88,31 @@ def _test_cell_outcome(cell: NotebookNode) -> CheckOutcome:
                         verdicts[-1] if verdicts else None)
 
 
+def _cell_name(grade_id: str, lang: str) -> str:
+    if grade_id in messages.TITLES:
+        return messages.title(grade_id, lang)
+    key = f"cell.{grade_id}"
+    return messages.text(key, lang) if key in messages.TEXTS else grade_id
+
+
+def repair_lines(recorded: object, lang: str) -> list[str]:
+    """The repairs recorded in an autograded notebook, as sentences for the student (no repeats).
+
+    Only well-formed entries of known kinds are shown; an answer cell put back from the release
+    gets its own sentence, because that is where the student lost points.
+    """
+    lines: list[str] = []
+    for entry in recorded if isinstance(recorded, list) else []:
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        cell = entry.get("cell", "") if isinstance(entry, dict) else ""
+        if kind not in REPAIR_TEXTS or not isinstance(cell, str):
+            continue
+        if kind == "restored_cell" and cell in SOLUTION_CELLS:
+            kind = "restored_answer"
+        lines.append(messages.text(f"repair.{kind}", lang, cell=_cell_name(cell, lang)))
+    return list(dict.fromkeys(lines))
+
+
 def _student_outputs(outputs: list[NotebookNode], lang: str) -> list[NotebookNode]:
     return [readable_error(o, lang) if o.output_type == "error" else o for o in outputs
             if VERDICT_MIME not in o.get("data", {})]
@@ -115,8 +144,10 @@ class StudentFeedback(NbGraderPreprocessor):
         resources["feedback"] = {
             "checks": checks,
             "failed": [c for c in checks if not c["passed"]],
+            "repairs": [rich(line) for line in repair_lines(nb.metadata.get(REPAIRS_KEY), lang)],
             "labels": {key: messages.text(f"feedback.{key}", lang) for key in
-                       ("col_check", "col_score", "col_result", "to_fix", "all_passed", "notebook")},
+                       ("col_check", "col_score", "col_result", "to_fix", "all_passed", "notebook",
+                        "repairs", "repairs_intro")},
             "heading": messages.text("feedback.heading", lang, assignment=grades["assignment"]),
             "total": messages.text("feedback.total", lang, score=number(grades["score"]),
                                    max_score=number(grades["max_score"])),
