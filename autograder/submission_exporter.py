@@ -22,7 +22,7 @@ from .triage import REPAIRS_KEY, Unreadable, log_repairs, read_submission
 
 
 class UnreadableSubmission(Exception):
-    """The submitted file holds no notebook; the message is the reason recorded for it."""
+    """The submitted file holds no notebook; the message names the file and the reason."""
 
 
 class SalvagingExporter(NotebookExporter):

@@ -22,7 +22,7 @@ from autograder import messages
 from autograder.feedback.report import write_report
 from autograder.spec import ASSIGNMENT
 
-from test_feedback import expected_advice, generate_feedback, page_text, squash
+from test_feedback import expected_advice, expected_total, generate_feedback, page_text, squash
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or Path(__file__).parent / "artifacts")
@@ -72,9 +72,7 @@ def test_feedback_page_in_chromium(graded_class, student, tmp_path):
     dom = chromium(page, tmp_path / "profile", "--dump-dom")
     text = page_text(dom)
     results = graded_class.results[student]
-    total = messages.text("feedback.total", "ja", score=f"{sum(r.score for r in results.values()):g}",
-                          max_score=f"{sum(r.max_score for r in results.values()):g}")
-    assert squash(total) in text
+    assert expected_total(results, "ja") in text
     for result in results.values():
         if result.score < result.max_score:
             assert squash(expected_advice(result, "ja")[0]) in text

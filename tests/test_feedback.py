@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pkgutil
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -78,6 +79,12 @@ def expected_advice(result: course.CellResult, lang: str) -> tuple[str, str]:
     return messages.mistake_text(mistake, lang, **result.verdict.fields)
 
 
+def expected_total(results: Mapping[str, course.CellResult], lang: str) -> str:
+    """The page's total line for ``results``, as it reads on the page (see :func:`squash`)."""
+    return squash(messages.text("feedback.total", lang, score=f"{sum(r.score for r in results.values()):g}",
+                                max_score=f"{sum(CHECK_POINTS.values()):g}"))
+
+
 def generate_feedback(root: Path, out: Path, *extra: str) -> Path:
     """Run ``nbgrader generate_feedback`` in ``root``, writing the pages under ``out``."""
     course.run_nbgrader(root, "generate_feedback", ASSIGNMENT, "--force",
@@ -128,9 +135,7 @@ def test_nbgraders_plain_feedback_would_fail_the_leak_check(graded_class, tmp_pa
 def test_page_shows_points_of_every_check_and_the_total(feedback, graded_class):
     for student, results in graded_class.results.items():
         text = page_text(page(feedback, student))
-        score = sum(r.score for r in results.values())
-        full = sum(CHECK_POINTS.values())
-        assert squash(messages.text("feedback.total", "ja", score=f"{score:g}", max_score=f"{full:g}")) in text
+        assert expected_total(results, "ja") in text
         for check_id, result in results.items():
             status = "feedback.passed" if result.score == result.max_score else "feedback.failed"
             row = (messages.title(check_id, "ja")
@@ -191,9 +196,7 @@ def test_page_language_follows_autograder_lang(graded_class, tmp_path, monkeypat
     text = page_text(html)
     assert '<html lang="en">' in html
     results = graded_class.results[worst]
-    total = messages.text("feedback.total", "en", score=f"{sum(r.score for r in results.values()):g}",
-                          max_score=f"{sum(CHECK_POINTS.values()):g}")
-    assert squash(total) in text
+    assert expected_total(results, "en") in text
     for result in results.values():
         if result.score < result.max_score:
             problem, hint = expected_advice(result, "en")

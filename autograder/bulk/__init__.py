@@ -7,6 +7,23 @@ the notebook imports; only the coordinator writes the gradebook. Start at
 :func:`autograder.bulk.batch.grade_assignment`; ``docs/cluster.md`` covers clusters.
 """
 
-from .batch import BatchOptions, BatchReport, BulkInputError, grade_assignment
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .batch import BatchOptions, BatchReport, BulkInputError, grade_assignment
 
 __all__ = ["BatchOptions", "BatchReport", "BulkInputError", "grade_assignment"]
+
+
+def __getattr__(name: str) -> object:
+    """Import the coordinator (Dask, nbgrader) on first use, not with the package.
+
+    The class report reads only the ledger (:mod:`autograder.bulk.ledger`); importing the
+    package must not cost it Dask's start-up.
+    """
+    if name in __all__:
+        from . import batch
+        return getattr(batch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

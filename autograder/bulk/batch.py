@@ -38,7 +38,7 @@ from .course_config import CourseConfig, environment, load_course_config
 from .gradebook_rows import export_assignment
 from .gradebook_writer import GradebookWriter, with_busy_timeout
 from .kernel_preload import imported_modules
-from .ledger import STATE_DIR, Entry, Ledger, ledger_path
+from .ledger import Entry, Ledger, ledger_path, state_dir
 from .outcome import Job, Outcome, Status
 from .progress import Progress
 from .submissions import Submission, find_submissions
@@ -107,7 +107,7 @@ def grade_assignment(options: BatchOptions) -> BatchReport:
     started = time.monotonic()
     warnings.filterwarnings("ignore", category=sa.exc.SAWarning)  # nbgrader's own ORM noise
     course = _validate(options)
-    state = course.config.root / STATE_DIR / course.assignment
+    state = state_dir(course.config.root, course.assignment)
     with environment(course.config.env), _batch_lock(state):
         ledger = Ledger(ledger_path(course.config.root, course.assignment))
         writer = GradebookWriter(course.db_url, course.course_id, course.assignment, _autograded_path(course))

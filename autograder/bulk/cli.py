@@ -2,8 +2,8 @@
 
 Run in a course directory (or pass ``--course``). Exit status: 0 when every submission has a
 recorded grade (a crash, hang, memory overrun or unreadable notebook file is recorded as a zero
-with its reason), 1 when
-some submission could not be graded at all, 2 for unusable input, 130 after Ctrl-C.
+with its reason), 1 when some submission could not be graded at all, 2 for unusable input, 130
+after Ctrl-C.
 """
 
 from __future__ import annotations

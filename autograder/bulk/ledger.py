@@ -16,11 +16,13 @@ from pathlib import Path
 
 from .outcome import Outcome, Status
 
-STATE_DIR = ".nn-autograder"  # the bulk grader's state in the course directory, per assignment
+def state_dir(root: Path, assignment: str) -> Path:
+    """The bulk grader's state for one assignment in the course directory."""
+    return root / ".nn-autograder" / assignment
 
 
 def ledger_path(root: Path, assignment: str) -> Path:
-    return root / STATE_DIR / assignment / "ledger.jsonl"
+    return state_dir(root, assignment) / "ledger.jsonl"
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ def _classify(job: Job, session: KernelSession, error: BaseException | None, log
         return Status.ERROR, _error_text(error, log)
     if not staged.is_dir():
         return Status.ERROR, "nbgrader produced no autograded notebook"
-    repairs = list(dict.fromkeys(_REPAIR_LINE.findall(log)))  # sanitize reads the file once per notebook
+    repairs = list(dict.fromkeys(_REPAIR_LINE.findall(log)))  # several dropped cells log the same line
     return Status.GRADED, "repaired: " + "; ".join(repairs) if repairs else ""
 
 
