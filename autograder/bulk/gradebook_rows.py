@@ -22,6 +22,8 @@ columns are discovered from nbgrader's own models, so a column nbgrader adds is 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,15 +142,27 @@ def seed(gb: Gradebook, assignment: str, student: str, rows: StudentRows | None)
     gb.db.commit()
 
 
+@contextmanager
+def _transaction(gb: Gradebook) -> Iterator[None]:
+    """Commit what the block changed in ``gb``, or roll it back if the block raises."""
+    try:
+        yield
+        gb.db.commit()
+    except BaseException:
+        gb.db.rollback()
+        raise
+
+
 def apply_changes(gb: Gradebook, assignment: str, student: str, changes: RowChanges) -> None:
-    """Apply to ``gb`` what grading changed; one transaction.
+    """Apply to ``gb`` what grading changed.
 
     Rows missing in ``gb`` are created as nbgrader creates them (``add_student``,
-    ``add_submission``, which mirrors the assignment's cells); then each column whose value
-    the pipeline changed is set.
+    ``add_submission``, which mirrors the assignment's cells; both commit on their own, and
+    applying the same changes again finds them); then each column whose value the pipeline
+    changed is set, in one transaction.
     """
     before, after = changes.before, changes.after
-    try:
+    with _transaction(gb):
         for course in changes.new_courses:
             gb.check_course(course)
         try:
@@ -161,10 +175,6 @@ def apply_changes(gb: Gradebook, assignment: str, student: str, changes: RowChan
             except MissingEntry:
                 gb.add_submission(assignment, student)
         _write(gb, assignment, student, before, after)
-        gb.db.commit()
-    except BaseException:
-        gb.db.rollback()
-        raise
 
 
 def _write(gb: Gradebook, assignment: str, student: str, before: StudentRows | None,
@@ -201,7 +211,7 @@ def zero_grades(gb: Gradebook, assignment: str, student: str, timestamp: Any) ->
     As nbgrader does for a missing notebook: every grade's ``auto_score`` is 0 and needs no
     manual grading. The flag makes it stand out in the formgrader.
     """
-    try:
+    with _transaction(gb):
         gb.update_or_create_student(student)
         if timestamp is not None:
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
@@ -212,7 +222,3 @@ def zero_grades(gb: Gradebook, assignment: str, student: str, timestamp: Any) ->
             for grade in nb.grades:
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
-        gb.db.commit()
-    except BaseException:
-        gb.db.rollback()
-        raise
