@@ -11,43 +11,11 @@ by the bulk grader, each must get exactly these points while the batch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import nbformat
 
-from autograder.course import solution_answers
-from autograder.sample_class import variant
-from autograder.spec import CHECK_POINTS
-
-SOLUTION = solution_answers()
-P10, P11, P12 = SOLUTION["practice10"], SOLUTION["practice11"], SOLUTION["practice12"]
-AXIS0 = variant(SOLUTION, "practice12", "axis=1", "axis=0")
-NO_SOFTMAX = variant(SOLUTION, "practice11", "softmax(predictions, axis=1)", "predictions")
-NOT_FITTED = variant(SOLUTION, "practice10", "model.fit(X_train, y_train, epochs=5)", "")
-
-Mutation = Callable[[nbformat.NotebookNode], None]
-
-
-@dataclass(frozen=True)
-class HostileCase:
-    name: str
-    answers: dict[str, str]
-    expected: dict[str, str | None]
-    flagged: bool = False  # the clean-process verdict disagreed with the kernel's, or could not verify
-    mutate: Mutation | None = field(default=None, compare=False)
-    failure: str | None = None  # the bulk grader records a zero with a reason starting so
-
-    def expected_points(self) -> float:
-        return sum(p for c, p in CHECK_POINTS.items() if self.expected[c] is None)
-
-
-def expect(**mistakes: str) -> dict[str, str | None]:
-    return {c: mistakes.get(c) for c in CHECK_POINTS}
-
-
-def everything(mistake: str) -> dict[str, str | None]:
-    return {c: mistake for c in CHECK_POINTS}
+from hostile_kit import (  # noqa: F401 - re-exported for the test modules
+    AXIS0, NO_SOFTMAX, NOT_FITTED, P10, P11, P12, SOLUTION, HostileCase, expect, everything,
+)
 
 
 def _grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -154,3 +122,11 @@ CASES: list[HostileCase] = [
     HostileCase("h25_pickled_object", {**SOLUTION, "practice12": P12 + "\nimport fractions\naccuracy = fractions.Fraction(9, 10)"},
                 expect(check_accuracy_score="input.unreadable")),
 ]
+
+# Attack families added later, each in its own module; all are graded in the same batch.
+from hostile_folder import CASES as _FOLDER  # noqa: E402
+from hostile_forgery import CASES as _FORGERY  # noqa: E402
+from hostile_clean import CASES as _CLEAN  # noqa: E402
+from hostile_training import CASES as _TRAINING  # noqa: E402
+
+CASES += [*_FORGERY, *_TRAINING, *_CLEAN, *_FOLDER]

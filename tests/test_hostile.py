@@ -58,7 +58,9 @@ def hostile_batch(released_course, tmp_path_factory):
         nb = course.fill_answers(release, answers)
         if case.mutate:
             case.mutate(nb)
-        course.submit(root, case.name, nb)
+        path = course.submit(root, case.name, nb)
+        if case.prepare:
+            case.prepare(path.parent, root)
     protected = [root / "source" / course.ASSIGNMENT / course.NOTEBOOK,
                  root / "submitted" / "h01_sys_exit" / course.ASSIGNMENT / course.NOTEBOOK]
     before = {p: _sha(p) for p in protected}

@@ -1,0 +1,7 @@
+"""Self-reported training facts: forged history, steps and epochs."""
+
+from __future__ import annotations
+
+from hostile_kit import HostileCase
+
+CASES: list[HostileCase] = []
