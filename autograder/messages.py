@@ -586,3 +586,128 @@ def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> 
 def note_text(note_id: str, lang: str | None = None) -> str:
     """The text of a note attached to a passing verdict."""
     return NOTES[note_id][lang or current_language()]
+
+
+# ``python -m autograder check``: the student's run before submitting (autograder.student_check)
+# and what the saved notebook says about how it was run (autograder.saved_notebook).
+TEXTS.update({
+    "student_check.running": {
+        "ja": "{path} を、採点と同じように新しいカーネルで上から順にすべて実行します (数分かかることがあります)...",
+        "en": "Running {path} top to bottom in a fresh kernel, as grading will (this can take a few minutes)...",
+    },
+    "student_check.before_practices": {"ja": "準備のセル", "en": "Set-up cells"},
+    "student_check.cell": {"ja": "セル {number} (「{first}」)", "en": "cell {number} (\"{first}\")"},
+    "student_check.labels_cell": {"ja": "ラベルを整数に変換するセル", "en": "the cell that converts the labels to integers"},
+    "student_check.cell_error": {
+        "ja": "✘ {cell} でエラーが起きました: {error}",
+        "en": "✘ {cell} failed with an error: {error}",
+    },
+    "student_check.check_not_run": {
+        "ja": "✘ {title}: チェックを実行できませんでした ({error})。",
+        "en": "✘ {title}: the check could not run ({error}).",
+    },
+    "student_check.check_missing": {
+        "ja": "✘ {title}: このチェックのセルがノートブックにありません。採点では配布時のセルが戻されて実行されます。",
+        "en": "✘ {title}: the notebook has no cell for this check. Grading puts the released cell back and runs it.",
+    },
+    "student_check.stderr": {
+        "ja": "⚠ {title}: このセルがエラー出力 (stderr) に書き込みました: {line}。採点では stderr に書き込んだテストセルは 0 点になります。",
+        "en": "⚠ {title}: this cell wrote to stderr: {line}. Grading gives 0 points to a test cell that writes to stderr.",
+    },
+    "student_check.summary_pass": {
+        "ja": "結果: {total} 個の自己チェックすべてに合格しました。採点では、さらに非公開のテストも行います。",
+        "en": "Result: all {total} self-checks passed. Grading also runs further hidden tests.",
+    },
+    "student_check.summary_fail": {
+        "ja": "結果: {total} 個の自己チェックのうち {failed} 個が不合格です。上のメッセージを見て直してから提出してください。",
+        "en": "Result: {failed} of {total} self-checks failed. Fix them using the messages above before you submit.",
+    },
+    "student_check.summary_cell_error": {
+        "ja": "結果: {total} 個の自己チェックには合格しましたが、エラーになったセルがあります。直してから提出してください。",
+        "en": "Result: all {total} self-checks passed, but a cell failed with an error. Fix it before you submit.",
+    },
+    "student_check.no_file": {
+        "ja": "{path} が見つかりません。ノートブックのあるフォルダで実行するか、ファイル名を指定してください。",
+        "en": "{path} does not exist. Run this in the notebook's folder, or give the notebook's file name.",
+    },
+    "student_check.unreadable": {
+        "ja": "{path} をノートブックとして読めません: {reason}",
+        "en": "{path} cannot be read as a notebook: {reason}",
+    },
+    "student_check.damaged": {
+        "ja": "⚠ ノートブックのファイルが一部壊れています。採点と同じように、読み取れたセルだけを実行します。",
+        "en": "⚠ The notebook file is partly damaged. As in grading, only the cells that could be read are run.",
+    },
+    "student_check.missing_package": {
+        "ja": "チェックに必要なパッケージ {package} がありません。`pip install {package}` でインストールしてください。",
+        "en": "The check needs the package {package}. Install it with `pip install {package}`.",
+    },
+    "student_check.kernel_failed": {
+        "ja": "カーネルを起動できませんでした: {reason}。`pip install ipykernel` を試してください。",
+        "en": "The kernel could not start: {reason}. Try `pip install ipykernel`.",
+    },
+    "student_check.kernel_died": {
+        "ja": "実行中にカーネルが止まりました (メモリ不足の可能性があります): {reason}",
+        "en": "The kernel died while running (perhaps out of memory): {reason}",
+    },
+    "student_check.timeout": {
+        "ja": "{seconds} 秒たっても終わらないセルがあります。採点でもこのセルは時間切れになります。",
+        "en": "A cell did not finish within {seconds} seconds. It would time out in grading too.",
+    },
+    "student_check.saved_clean": {
+        "ja": "保存されたノートブックは、上から順に一度ずつ実行した状態です。",
+        "en": "The saved notebook was run once, top to bottom.",
+    },
+    "student_check.saved_header": {
+        "ja": "保存されたノートブックは、採点で実行される内容と次の点で違います (採点では新しいカーネルで上から順に実行します):",
+        "en": "The saved notebook differs from what grading will run (grading runs it top to bottom in a fresh kernel):",
+    },
+    "student_check.not_run": {
+        "ja": "保存されたノートブックには実行した記録がありません。画面の ✔ は採点の結果を表していません。",
+        "en": "The saved notebook has never been run, so no ✔ in it tells you what grading will see.",
+    },
+    "student_check.never_run": {
+        "ja": "{cell} は実行されていません。採点ではこのセルも実行されるので、結果が変わることがあります。",
+        "en": "{cell} was never run. Grading runs it too, so results may differ.",
+    },
+    "student_check.labels_not_run": {
+        "ja": "{cell} が実行されていません。このままではラベルが文字列のままで、学習 (fit) が失敗したりチェックが正しく動かなかったりします。採点ではこのセルも実行されます。",
+        "en": "{cell} was never run, so the labels are still strings: fit fails or the checks misjudge. Grading runs this cell.",
+    },
+    "student_check.out_of_order": {
+        "ja": "{cell} (In [{count}]) は、上にある {above} (In [{above_count}]) より前に実行されています。採点では上から順に実行するので、結果が変わることがあります。",
+        "en": "{cell} (In [{count}]) ran before {above} above it (In [{above_count}]). Grading runs cells top to bottom, so results may differ.",
+    },
+    "student_check.more_out_of_order": {
+        "ja": "ほかにも {count} 個のセルが、上のセルより前に実行されています。",
+        "en": "{count} more cells ran before a cell above them.",
+    },
+    "student_check.ran_before_labels": {
+        "ja": "{cell} (In [{count}]) を実行したとき、ラベルはまだ整数に変換されていませんでした ({above} は In [{above_count}])。採点ではラベルを変換してから実行します。",
+        "en": "{cell} (In [{count}]) ran before the labels were converted to integers ({above} is In [{above_count}]). Grading converts them first.",
+    },
+    "student_check.labels_out_of_order": {
+        "ja": "{cell} (In [{count}]) のあとで {above} (In [{above_count}]) を実行し直しています。データを読み込み直すとラベルは文字列に戻ります。採点では上から順に実行します。",
+        "en": "{above} (In [{above_count}]) was run again after {cell} (In [{count}]). Loading the data again turns the labels back into strings. Grading runs cells top to bottom.",
+    },
+    "student_check.undefined": {
+        "ja": "{name} は {cell} で使われていますが、どのセルでも定義されていません。削除したセルで作った値が残っているだけかもしれません。採点では NameError になります。",
+        "en": "{name} is used in {cell} but defined in no cell: it may be left over from a cell you deleted. Grading will fail with NameError.",
+    },
+    "student_check.defined_below": {
+        "ja": "{name} は {cell} で使われていますが、定義しているのはその下の {below} です。採点では上から順に実行するので NameError になります。",
+        "en": "{name} is used in {cell} but only defined below it, in {below}. Grading runs top to bottom, so this fails with NameError.",
+    },
+    "student_check.missing": {
+        "ja": "{cell} のセルがありません (削除されています)。採点では配布時のセルに戻されます。",
+        "en": "The cell for {cell} is missing (deleted). Grading puts the released cell back.",
+    },
+    "student_check.labels_missing": {
+        "ja": "ラベルを整数に変換するセルがありません (削除されています)。採点では配布時のセルに戻されます。",
+        "en": "The cell that converts the labels to integers is missing (deleted). Grading puts the released cell back.",
+    },
+    "student_check.syntax_error": {
+        "ja": "{cell} に文法エラーがあります。採点ではこのセルがエラーになります。",
+        "en": "{cell} has a syntax error. It will fail in grading.",
+    },
+})

@@ -109,7 +109,7 @@ def test_moodle_zip_lands_in_submitted_and_autogrades(tmp_path):
     proc = _intake(root, archive)
     assert proc.returncode == 0, proc.stderr
     assert f"Collected 2 submission(s) into {root / 'submitted'}: 12345, 23456" in proc.stdout
-    assert "Skipped Jiro Suzuki_34567_assignsubmission_file_Untitled.ipynb" in proc.stdout
+    assert f"Skipped 34567 (Jiro Suzuki): no {NOTEBOOK} in the upload (Untitled.ipynb)" in proc.stdout
     assert sorted(p.name for p in (root / "submitted").iterdir()) == ["12345", "23456"]
     assert _submitted(root, "12345").read_text("utf-8") == correct
     assert _submitted(root, "23456").read_text("utf-8") == blank
