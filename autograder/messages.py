@@ -599,7 +599,7 @@ TEXTS.update({
     "student_check.cell": {"ja": "セル {number} (「{first}」)", "en": "cell {number} (\"{first}\")"},
     "student_check.labels_cell": {"ja": "ラベルを整数に変換するセル", "en": "the cell that converts the labels to integers"},
     "student_check.cell_error": {
-        "ja": "✘ {cell} でエラーが起きました: {error}",
+        "ja": "✘ {cell}でエラーが起きました: {error}",
         "en": "✘ {cell} failed with an error: {error}",
     },
     "student_check.check_not_run": {
@@ -667,15 +667,15 @@ TEXTS.update({
         "en": "The saved notebook has never been run, so no ✔ in it tells you what grading will see.",
     },
     "student_check.never_run": {
-        "ja": "{cell} は実行されていません。採点ではこのセルも実行されるので、結果が変わることがあります。",
+        "ja": "{cell}は実行されていません。採点ではこのセルも実行されるので、結果が変わることがあります。",
         "en": "{cell} was never run. Grading runs it too, so results may differ.",
     },
     "student_check.labels_not_run": {
-        "ja": "{cell} が実行されていません。このままではラベルが文字列のままで、学習 (fit) が失敗したりチェックが正しく動かなかったりします。採点ではこのセルも実行されます。",
+        "ja": "{cell}が実行されていません。このままではラベルが文字列のままで、学習 (fit) が失敗したりチェックが正しく動かなかったりします。採点ではこのセルも実行されます。",
         "en": "{cell} was never run, so the labels are still strings: fit fails or the checks misjudge. Grading runs this cell.",
     },
     "student_check.out_of_order": {
-        "ja": "{cell} (In [{count}]) は、上にある {above} (In [{above_count}]) より前に実行されています。採点では上から順に実行するので、結果が変わることがあります。",
+        "ja": "{cell} (In [{count}]) は、上にある{above} (In [{above_count}]) より前に実行されています。採点では上から順に実行するので、結果が変わることがあります。",
         "en": "{cell} (In [{count}]) ran before {above} above it (In [{above_count}]). Grading runs cells top to bottom, so results may differ.",
     },
     "student_check.more_out_of_order": {
@@ -683,23 +683,23 @@ TEXTS.update({
         "en": "{count} more cells ran before a cell above them.",
     },
     "student_check.ran_before_labels": {
-        "ja": "{cell} (In [{count}]) を実行したとき、ラベルはまだ整数に変換されていませんでした ({above} は In [{above_count}])。採点ではラベルを変換してから実行します。",
+        "ja": "{cell} (In [{count}]) を実行したとき、ラベルはまだ整数に変換されていませんでした ({above}は In [{above_count}])。採点ではラベルを変換してから実行します。",
         "en": "{cell} (In [{count}]) ran before the labels were converted to integers ({above} is In [{above_count}]). Grading converts them first.",
     },
     "student_check.labels_out_of_order": {
-        "ja": "{cell} (In [{count}]) のあとで {above} (In [{above_count}]) を実行し直しています。データを読み込み直すとラベルは文字列に戻ります。採点では上から順に実行します。",
+        "ja": "{cell} (In [{count}]) のあとで{above} (In [{above_count}]) を実行し直しています。データを読み込み直すとラベルは文字列に戻ります。採点では上から順に実行します。",
         "en": "{above} (In [{above_count}]) was run again after {cell} (In [{count}]). Loading the data again turns the labels back into strings. Grading runs cells top to bottom.",
     },
     "student_check.undefined": {
-        "ja": "{name} は {cell} で使われていますが、どのセルでも定義されていません。削除したセルで作った値が残っているだけかもしれません。採点では NameError になります。",
+        "ja": "{name} は {cell}で使われていますが、どのセルでも定義されていません。削除したセルで作った値が残っているだけかもしれません。採点では NameError になります。",
         "en": "{name} is used in {cell} but defined in no cell: it may be left over from a cell you deleted. Grading will fail with NameError.",
     },
     "student_check.defined_below": {
-        "ja": "{name} は {cell} で使われていますが、定義しているのはその下の {below} です。採点では上から順に実行するので NameError になります。",
+        "ja": "{name} は {cell}で使われていますが、定義しているのはその下の{below}です。採点では上から順に実行するので NameError になります。",
         "en": "{name} is used in {cell} but only defined below it, in {below}. Grading runs top to bottom, so this fails with NameError.",
     },
     "student_check.missing": {
-        "ja": "{cell} のセルがありません (削除されています)。採点では配布時のセルに戻されます。",
+        "ja": "{cell}のセルがありません (削除されています)。採点では配布時のセルに戻されます。",
         "en": "The cell for {cell} is missing (deleted). Grading puts the released cell back.",
     },
     "student_check.labels_missing": {
@@ -707,7 +707,7 @@ TEXTS.update({
         "en": "The cell that converts the labels to integers is missing (deleted). Grading puts the released cell back.",
     },
     "student_check.syntax_error": {
-        "ja": "{cell} に文法エラーがあります。採点ではこのセルがエラーになります。",
+        "ja": "{cell}に文法エラーがあります。採点ではこのセルがエラーになります。",
         "en": "{cell} has a syntax error. It will fail in grading.",
     },
 })

@@ -19,6 +19,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -109,7 +110,9 @@ def execute(notebook: Any, folder: Path, timeout: int = CELL_TIMEOUT) -> Any:
         client = NotebookClient(fresh, timeout=timeout, allow_errors=True, km=_kernel_manager(Path(spec_root)),
                                 resources={"metadata": {"path": str(folder)}})
         try:
-            client.execute()
+            # The kernel process's own log lines (ipykernel's transport warnings) are not the
+            # notebook's output, which arrives through the kernel's messages.
+            client.execute(stderr=subprocess.DEVNULL)
         except CellTimeoutError:
             raise CheckError(_t("timeout", seconds=timeout)) from None
         except DeadKernelError as exc:
