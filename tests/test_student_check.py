@@ -30,7 +30,7 @@ def _filled(student: str = "s01_correct") -> nbformat.NotebookNode:
 def _ran(nb: nbformat.NotebookNode, counts: dict[int, int | None] | None = None) -> nbformat.NotebookNode:
     """``nb`` as saved after running every code cell once, top to bottom, then ``counts`` overrides."""
     number = 0
-    for position, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if cell.cell_type == "code":
             number += 1
             cell.execution_count = number
