@@ -706,6 +706,10 @@ TEXTS.update({
         "ja": "ラベルを整数に変換するセルがありません (削除されています)。採点では配布時のセルに戻されます。",
         "en": "The cell that converts the labels to integers is missing (deleted). Grading puts the released cell back.",
     },
+    "student_check.checks_moved": {
+        "ja": "チェックのセルの順番が配布時と違います。採点では配布時の順番に戻して実行するので、結果が変わることがあります。",
+        "en": "The check cells are not in the released order. Grading puts them back in that order, so results may differ.",
+    },
     "student_check.syntax_error": {
         "ja": "{cell}に文法エラーがあります。採点ではこのセルがエラーになります。",
         "en": "{cell} has a syntax error. It will fail in grading.",

@@ -10,7 +10,8 @@ saved file tells much of this statically:
   cell is named: skipping it leaves the labels as strings, and ``fit`` then fails);
 * a name that a cell reads but no cell defines: it came from a deleted cell (or a typo);
 * a name read above the only cell that defines it: top to bottom, it is not defined yet;
-* a test or given cell missing: grading puts the release's back, and the answer must suit it.
+* a test cell or the label cell missing, or test cells moved: grading puts the release's back
+  in the release's order, so the answer must work with them there.
 
 Only ``nbformat``-shaped dicts and the standard library are used here (IPython, if present, to
 turn ``%magic`` lines into Python), so the student's install needs nothing more.
@@ -90,10 +91,12 @@ def _python(source: str) -> ast.Module | None:
 
 
 class _Names(ast.NodeVisitor):
-    """Names a cell binds (anywhere: an over-approximation keeps false alarms away) and reads at once.
+    """Names a cell binds and names it reads at once.
 
-    Function and lambda bodies run later, when called, so their reads are not counted; class
-    bodies, comprehensions and default values run at once and are.
+    Bindings are over-approximated (a comprehension's variable counts as bound in the whole
+    cell, order inside a cell is ignored) so that ordinary code raises no false alarm. Function
+    and lambda bodies run later, when called: their reads are not counted, and their bindings
+    only when declared ``global``. Class bodies, comprehensions and default values run at once.
     """
 
     def __init__(self) -> None:
@@ -243,7 +246,7 @@ def _names(cells: list[tuple[int, Mapping[str, Any]]], lang: str | None) -> Iter
 
 
 def _missing(notebook: Mapping[str, Any]) -> Iterator[Finding]:
-    """Test cells and the label cell that were deleted (grading restores them from the release).
+    """Test cells and the label cell that were deleted or moved (grading restores the release's).
 
     A deleted answer cell is not reported: grading keeps the cells a student added, so an answer
     written elsewhere still runs.
@@ -254,6 +257,9 @@ def _missing(notebook: Mapping[str, Any]) -> Iterator[Finding]:
             yield Finding("missing", {"cell": messages.title(check_id)})
     if LABELS_CELL not in present:
         yield Finding("labels_missing")
+    order = [g for g in (_grade_id(c) for c in notebook.get("cells", [])) if g in CHECK_POINTS]
+    if order != [c for c in CHECK_POINTS if c in order]:
+        yield Finding("checks_moved")
 
 
 def _syntax(cells: list[tuple[int, Mapping[str, Any]]], lang: str | None) -> Iterator[Finding]:

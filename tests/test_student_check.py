@@ -124,6 +124,14 @@ def test_deleted_check_cell_and_label_cell_are_reported():
                                  _text("labels_missing")]
 
 
+def test_check_cells_moved_out_of_the_released_order_are_reported():
+    nb = _ran(_filled())
+    nb.cells[CHECK_ARCH], nb.cells[CHECK_ARCH + 1] = nb.cells[CHECK_ARCH + 1], nb.cells[CHECK_ARCH]
+    for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+        cell.execution_count = number  # run top to bottom after the move: only the move is reported
+    assert _findings(nb) == [_text("checks_moved")]
+
+
 def test_ordinary_python_and_ipython_do_not_raise_false_alarms():
     nb = _ran(_filled())
     extra = [
