@@ -187,8 +187,9 @@ def check_training(ctx: Context, full: bool) -> Notes:
     if config is None:
         raise Mistake("training.not_compiled")
     training = model_facts.training(model)
-    if training.iterations == 0 or training.record.epochs_run == 0:  # never fitted, or fit crashed at once
-        raise Mistake("training.not_fitted")
+    record = training.record
+    if training.iterations == 0 or (record.epochs_run == 0 and record.problem is None):
+        raise Mistake("training.not_fitted")  # never fitted, or fit crashed at once
     if not full:
         return ()
     optimizer = model_facts.optimizer_name(model, config)

@@ -82,7 +82,7 @@ def _check_history_against_source(training: Training, fits: list[FitCall]) -> No
         raise Mistake("training.history_exceeds_source", recorded=record.epochs_run, planned=max(readable_epochs))
     # Batches per epoch the last fit takes: known from the source, or (for data the scan cannot
     # follow, e.g. a permuted X_train) one pass over the whole set at its batch size.
-    expected = last.epoch_steps if last.epoch_steps is not None or last.origin != "unknown" else last.full_pass_steps
+    expected = last.epoch_steps if last.epoch_steps is not None else last.full_pass_steps
     if record.steps is None or expected is None:
         return
     if record.steps < expected:
