@@ -23,11 +23,6 @@ from .verdict import Mistake, Verdict, error_text
 
 Notes = tuple[str, ...]
 
-# Verdicts that mean a fact the submission reported about itself disagreed with an independent
-# source (or could not be checked against one). They fail closed, and the grader flags the
-# submission for review even when the kernel's own verdict agreed.
-REVIEW_MISTAKES: frozenset[str] = training_audit.REVIEW_MISTAKES
-
 
 def _model(ctx: Context) -> keras.Model:
     model = ctx.get("model")

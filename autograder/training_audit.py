@@ -16,8 +16,8 @@ Epochs are counted as passes over the whole training set: optimizer steps divide
 of one pass. Two ``fit`` calls of 5 epochs give 10 (students re-run cells; more training is
 fine), ``repeat(5)`` with ``epochs=1`` gives 5. Whenever the sources disagree in the direction
 that would earn the point (the history or the counter claims more training than the notebook's
-code can do), the check fails with a mistake from :data:`REVIEW_MISTAKES` and the submission is
-flagged for a TA. A disagreement in the other direction (fewer steps than planned: a ``fit``
+code can do), the check fails with a mistake listed in :data:`autograder.review.REVIEW_MISTAKES`
+and the submission is flagged for a TA. A disagreement in the other direction (fewer steps than planned: a ``fit``
 that crashed, was interrupted or stopped early) is simply believed: it can only cost the point.
 """
 
@@ -31,20 +31,6 @@ from .source_scan import FitCall
 from .verdict import Mistake
 
 REQUIRED_EPOCHS = 5
-
-# The student's own training record contradicts an independent source, or the training cannot
-# be verified from one: the check fails closed and the submission is flagged for review.
-REVIEW_MISTAKES = frozenset({
-    "training.record_tampered",
-    "training.record_inconsistent",
-    "training.history_exceeds_optimizer",
-    "training.history_exceeds_source",
-    "training.history_steps_exceed_source",
-    "training.optimizer_exceeds_source",
-    "training.fit_not_found",
-    "training.fit_unreadable",
-})
-
 
 def check_record(training: Training, record_write: str | None) -> None:
     """The history must be one Keras could have written, and the optimizer must back it."""

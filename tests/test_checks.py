@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 import scipy.special  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from autograder import checks, messages  # noqa: E402
+from autograder import checks, messages, review  # noqa: E402
 from autograder.cells import CheckFailed, verify  # noqa: E402
 from autograder.context import Context  # noqa: E402
 from autograder.data import MnistData  # noqa: E402
@@ -451,13 +451,13 @@ def test_a_spoofed_training_record_never_earns_the_point(fit_code, spoof, plain,
     for written, expected in ((spoof, plain), (_HIDE.format(spoof), hidden)):
         verdict = training_verdict(perm + fit_code + "\n" + written)
         assert verdict.mistake_id == expected, (written, verdict)
-        assert expected in checks.REVIEW_MISTAKES
+        assert expected in review.REVIEW_MISTAKES
 
 
 def test_a_trained_model_without_a_fit_in_the_source_is_not_believed():
     verdict = training_verdict(_HIDE.format("model.fit(X_train, y_train, epochs=5)"))
     assert verdict.mistake_id == "training.fit_not_found"
-    assert verdict.mistake_id in checks.REVIEW_MISTAKES
+    assert verdict.mistake_id in review.REVIEW_MISTAKES
 
 
 def test_reading_the_history_is_not_a_rewrite():
