@@ -45,14 +45,21 @@ def check_record(training: Training, record_write: str | None) -> None:
                       steps=record.steps, iterations=training.iterations)
 
 
-def _check_data(fit: FitCall) -> None:
-    """Each ``fit`` trains on all of X_train, in passes the grader can count."""
+def _part_mistake(fit: FitCall) -> Mistake:
+    """Why a fit on a part of X_train (or on the test set) does not count as training on the set."""
     if fit.origin == "test":
-        raise Mistake("training.fit_on_test_set", code=fit.data)
-    if fit.subset:
-        if fit.epoch_steps is not None and fit.full_pass_steps is not None:
-            raise Mistake("training.partial_training_set", steps=fit.epoch_steps, expected=fit.full_pass_steps)
-        raise Mistake("training.subset_in_source", code=fit.data)
+        return Mistake("training.fit_on_test_set", code=fit.data)
+    if fit.epoch_steps is not None and fit.full_pass_steps is not None:
+        return Mistake("training.partial_training_set", steps=fit.epoch_steps, expected=fit.full_pass_steps)
+    return Mistake("training.subset_in_source", code=fit.data)
+
+
+def _is_part(fit: FitCall) -> bool:
+    return fit.subset or fit.origin == "test"
+
+
+def _check_full_fit(fit: FitCall) -> None:
+    """A fit on all of X_train must take passes the grader can count, each a whole pass."""
     if fit.full_pass_steps is None:
         raise Mistake("training.fit_unreadable", code=fit.code)
     if fit.epoch_steps is not None and fit.epoch_steps < fit.full_pass_steps:
@@ -74,48 +81,74 @@ def _check_history_against_source(training: Training, fits: list[FitCall]) -> No
     if record.steps < expected:
         # Keras took fewer batches than a whole pass: the data was smaller than the source
         # suggests (believed: a record understated only costs the student).
-        raise Mistake("training.partial_training_set", steps=record.steps, expected=expected)
+        raise Mistake("training.partial_training_set", steps=record.steps,
+                      expected=last.full_pass_steps or expected)
     if record.steps > expected:
         raise Mistake("training.history_steps_exceed_source", steps=record.steps, expected=expected)
 
 
-def full_passes(training: Training, fits: list[FitCall]) -> int:
+def _planned_steps(fits: list[FitCall]) -> int | None:
+    """The optimizer steps these calls take at most, or ``None`` when the source cannot bound them."""
+    total = 0
+    for fit in fits:
+        if fit.repeated or fit.epochs is None or fit.epoch_steps is None:
+            return None
+        total += fit.epochs * fit.epoch_steps
+    return total
+
+
+def full_passes(training: Training, fits: list[FitCall]) -> int | None:
     """Passes over the whole training set: optimizer steps / steps of one pass.
 
     With every ``fit`` readable (literal epochs and steps, outside loops and functions) the
-    notebook's plan gives an upper bound on the optimizer's steps; a counter above it was
-    changed (or trained by code the grader cannot see). A counter equal to the plan is
-    counted fit by fit (``fit`` calls with different batch sizes add their own passes). Below
-    the plan (a crash, an interruption, EarlyStopping) the steps are counted conservatively at
-    the largest pass of any call, so a student never gains from what the grader cannot see.
+    notebook's plan bounds the optimizer's steps; a counter above it was changed (or trained by
+    code the grader cannot see). A counter equal to the plan is counted fit by fit, so calls
+    with different batch sizes add their own passes and a fit on a part of the set adds none.
+    Below the plan (a crash, an interruption, EarlyStopping) the steps are counted
+    conservatively, at the largest pass of any call, after taking off every step a fit on a
+    part could have used, so a student never gains from what the grader cannot see. ``None``:
+    fits on a part whose steps the source does not bound, so nothing can be counted.
     """
-    planned: int | None = 0
-    for fit in fits:
-        if planned is None or fit.repeated or fit.epochs is None or fit.epoch_steps is None:
-            planned = None
-        else:
-            planned += fit.epochs * fit.epoch_steps
+    planned = _planned_steps(fits)
     if planned is not None and training.iterations > planned:
         raise Mistake("training.optimizer_exceeds_source", iterations=training.iterations, planned=planned)
+    full = [f for f in fits if not _is_part(f)]
+    parts = [f for f in fits if _is_part(f)]
     if planned is not None and training.iterations == planned:
-        passes = sum(Fraction(f.epochs * f.epoch_steps, f.full_pass_steps) for f in fits)
-    else:
-        passes = Fraction(training.iterations, max(f.full_pass_steps for f in fits))
-    return math.floor(passes)
+        return math.floor(sum(Fraction(f.epochs * f.epoch_steps, f.full_pass_steps) for f in full))
+    spent_on_parts = _planned_steps(parts)
+    if spent_on_parts is None:
+        return None
+    steps = max(training.iterations - spent_on_parts, 0)
+    return math.floor(Fraction(steps, max(f.full_pass_steps for f in full)))
 
 
 def epochs_trained(training: Training, fits: list[FitCall], record_write: str | None) -> int:
-    """Passes over all of X_train, or the :class:`Mistake` that says why they cannot be counted."""
+    """Passes over all of X_train, or the :class:`Mistake` that says why they cannot be counted.
+
+    A fit on a part of X_train (a smoke test on 100 rows, a fine-tuning on a slice) is not a
+    mistake by itself: the passes over the whole set are what count. A fit on the test set is
+    always one (the test accuracy then measures memory, not learning).
+    """
     check_record(training, record_write)
     if not fits:
         raise Mistake("training.fit_not_found")
     for fit in fits:
-        _check_data(fit)
+        if fit.origin == "test":
+            raise _part_mistake(fit)
+    full = [f for f in fits if not _is_part(f)]
+    if not full:
+        raise _part_mistake(fits[-1])
+    for fit in full:
+        _check_full_fit(fit)
     _check_history_against_source(training, fits)
     passes = full_passes(training, fits)
+    parts = [f for f in fits if _is_part(f)]
+    if passes is None or (passes < REQUIRED_EPOCHS and parts):
+        raise _part_mistake(parts[-1])
     if passes < REQUIRED_EPOCHS:
-        planned = sum(f.epochs or 0 for f in fits)
-        if planned >= REQUIRED_EPOCHS and any(f.may_stop_early for f in fits):
+        planned = sum(f.epochs or 0 for f in full)
+        if planned >= REQUIRED_EPOCHS and any(f.may_stop_early for f in full):
             raise Mistake("training.stopped_early", epochs=passes, planned=planned)
         raise Mistake("training.too_few_epochs", epochs=passes)
     return passes

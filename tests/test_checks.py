@@ -385,6 +385,9 @@ def training_verdict(fit_code: str) -> Verdict:
     # a helper function and a permuted copy: followed as far as the source allows
     "def train(m, X, y):\n    m.fit(X, y, epochs=5, verbose=0)\ntrain(model, X_train, y_train)",
     "perm = np.random.permutation(len(X_train))\nmodel.fit(X_train[perm], y_train[perm], epochs=5)",
+    # a smoke test on a few rows, or a fine-tuning on a slice, next to 5 passes over the whole set
+    "model.fit(X_train[:10], y_train[:10], epochs=1)\nmodel.fit(X_train, y_train, epochs=5)",
+    "model.fit(X_train, y_train, epochs=5)\nmodel.fit(X_train[:20], y_train[:20], epochs=3)",
 ])
 def test_training_accepts_every_fit_style(fit_code):
     verdict = training_verdict("history = " + fit_code if fit_code.startswith("model.fit") else fit_code)
@@ -409,6 +412,11 @@ def test_training_accepts_every_fit_style(fit_code):
      {"code": "tf.data.Dataset.from_tensor_slices((X_train, y_train)).batch(16).take(k)"}),
     ("model.fit(X_train, y_train, epochs=5)\nmodel.fit(X_test, y_test, epochs=5)", "training.fit_on_test_set",
      {"code": "X_test"}),
+    # passes over a part do not make up for too few over the whole set
+    ("model.fit(X_train, y_train, epochs=3)\nmodel.fit(X_train[:20], y_train[:20], epochs=10)",
+     "training.partial_training_set", {"steps": 1, "expected": 2}),
+    ("model.fit(X_train, y_train, epochs=3)\nfor _ in range(4):\n    model.fit(X_train[:20], y_train[:20])",
+     "training.partial_training_set", {"steps": 1, "expected": 2}),
     ("stop = tf.keras.callbacks.EarlyStopping(monitor='loss', patience=0, min_delta=10.0)\n"
      "model.fit(X_train, y_train, epochs=20, callbacks=[stop])", "training.stopped_early", {"epochs": 2, "planned": 20}),
     ("model.fit(X_train, y_train, epochs=5, batch_size=choose_batch())", "training.fit_unreadable",
@@ -464,6 +472,12 @@ def test_reading_the_history_is_not_a_rewrite():
     verdict = training_verdict("history = model.fit(X_train, y_train, epochs=5)\n"
                                "print(history.history['loss'][-1], history.params['steps'], model.history.epoch)")
     assert verdict.passed, verdict
+
+
+def test_every_review_mistake_tells_the_student_that_a_ta_will_look():
+    for mistake_id in review.REVIEW_MISTAKES:
+        problems = messages.MISTAKES[mistake_id].problem
+        assert "教員が確認します" in problems["ja"] and "An instructor will review" in problems["en"], mistake_id
 
 
 def test_the_training_record_survives_the_clean_process_round_trip(tmp_path):
