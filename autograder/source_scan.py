@@ -196,6 +196,12 @@ _DATASET_NEUTRAL = {"shuffle", "prefetch", "cache", "map", "with_options", "appl
 # The lesson's data cell: ``X_train, X_test, y_train, y_test = load_mnist()``.
 _LOADER_ROLES = {"load_mnist": ("train", "test", None, None)}
 _MAX_DEPTH = 40
+_MAX_NUMBER = 10 ** 12
+_ARITHMETIC = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.FloorDiv: lambda a, b: a // b, ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b if abs(b) <= 64 and abs(a) <= _MAX_NUMBER else None,
+}
 
 Position = tuple[int, int, int]  # (cell, line, column): notebook order, as the kernel ran it
 
@@ -328,21 +334,11 @@ class _Notebook:
             if left is None or right is None:
                 return None
             try:
-                if isinstance(node.op, ast.Add):
-                    return left + right
-                if isinstance(node.op, ast.Sub):
-                    return left - right
-                if isinstance(node.op, ast.Mult):
-                    return left * right
-                if isinstance(node.op, ast.FloorDiv):
-                    return left // right
-                if isinstance(node.op, ast.Div):
-                    return left / right
-                if isinstance(node.op, ast.Pow) and abs(right) <= 64:
-                    return left ** right
-            except (ZeroDivisionError, OverflowError, TypeError):
+                value = _ARITHMETIC[type(node.op)](left, right) if type(node.op) in _ARITHMETIC else None
+            except (ZeroDivisionError, OverflowError, TypeError, ValueError):
                 return None
-            return None
+            # No batch size or row count is this large; a bound keeps `2**64**64...` from hanging.
+            return value if value is not None and abs(value) <= _MAX_NUMBER else None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1:
             if node.func.id == "len":
                 return self.data(node.args[0], at, depth + 1).rows
@@ -436,6 +432,8 @@ class _Notebook:
             return replace(base, rows=None)
         if base.rows is None:
             return replace(base, subset=base.subset or any(v is not None for v in values))
+        if values[2] == 0:  # a step of 0 raises in the student's code too
+            return _UNKNOWN
         rows = len(range(base.rows)[slice(*values)])
         return replace(base, rows=rows, subset=base.subset or rows < base.rows)
 
