@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 import scipy.special  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from autograder import checks, messages, review  # noqa: E402
+from autograder import checks, messages, review, source_scan  # noqa: E402
 from autograder.cells import CheckFailed, verify  # noqa: E402
 from autograder.context import Context  # noqa: E402
 from autograder.data import MnistData  # noqa: E402
@@ -472,6 +472,57 @@ def test_reading_the_history_is_not_a_rewrite():
     verdict = training_verdict("history = model.fit(X_train, y_train, epochs=5)\n"
                                "print(history.history['loss'][-1], history.params['steps'], model.history.epoch)")
     assert verdict.passed, verdict
+
+
+@pytest.mark.parametrize(("code", "origin", "subset", "full_pass", "epoch_steps", "epochs"), [
+    # 4 000 rows, as on the offline sample
+    ("model.fit(X_train, y_train, 64, 5)", "train", False, 63, 63, 5),  # positional batch_size, epochs
+    ("net = tf.keras.Sequential()\nnet.fit(X_train, y_train, epochs=5)\nmodel = net", "train", False, 125, 125, 5),
+    ("model.fit(X_train.reshape(-1, 784).astype('float32'), y_train, epochs=5)", "train", False, 125, 125, 5),
+    ("model.fit(tf.constant(X_train), y_train, epochs=5, batch_size=None)", "train", False, 125, 125, 5),
+    ("model.fit(X_train[:4000], y_train[:4000], epochs=5)", "train", False, 125, 125, 5),  # the whole sample
+    ("model.fit(X_train[1000:], y_train[1000:], epochs=5)", "train", True, 125, 94, 5),
+    ("model.fit(X_train[0], y_train[0], epochs=5)", "train", True, 125, 1, 5),
+    ("ds = tf.data.Dataset.from_tensor_slices((X_train, y_train))\nds = ds.batch(100, drop_remainder=True)\n"
+     "model.fit(ds, epochs=5)", "train", False, 40, 40, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).skip(1000).batch(32), epochs=5)",
+     "train", True, 125, 94, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).shard(2, 0).batch(32), epochs=5)",
+     "train", True, 125, None, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).filter(f).batch(32), epochs=5)",
+     "unknown", False, 125, None, 5),  # rows not followed; a pass over the set at its batch size
+    ("model.fit(X_train, y_train, epochs=5, validation_split=0.25)", "train", False, 94, 94, 5),
+    ("model.fit(X_test, y_test, epochs=5)", "test", False, 125, None, 5),
+])
+def test_fit_calls_are_read_on_the_graders_training_set_size(code, origin, subset, full_pass, epoch_steps, epochs):
+    (fit,) = source_scan.fit_calls([DATA_CELL, code], 4000)
+    assert (fit.origin, fit.subset, fit.full_pass_steps, fit.epoch_steps, fit.epochs) == \
+        (origin, subset, full_pass, epoch_steps, epochs)
+
+
+def test_fit_calls_leave_out_other_objects_fit():
+    code = ("scaler = StandardScaler()\nscaler.fit(X_train)\nother = tf.keras.Sequential()\n"
+            "other.fit(X_train[:10], y_train[:10], epochs=1)\nmodel.fit(X_train, y_train, epochs=5)")
+    assert [f.code for f in source_scan.fit_calls([DATA_CELL, code], 4000)] == ["model.fit(X_train, y_train, epochs=5)"]
+
+
+@pytest.mark.parametrize("code", [
+    "history = model.fit(X_train, y_train, epochs=5)\nplt.plot(history.history['loss'])",
+    "print(model.history.params['steps'], len(model.history.epoch), model.optimizer.iterations.numpy())",
+    "model.optimizer.learning_rate.assign(0.001)",
+    "pd.DataFrame(history.history).plot()",
+])
+def test_reading_the_training_record_is_not_a_write(code):
+    assert source_scan.training_record_write([code]) is None
+
+
+@pytest.mark.parametrize("code", [
+    "model.history.epoch = list(range(5))", "history.params['steps'] = 125", "h.history['loss'].append(0.1)",
+    "setattr(model.history, 'epoch', [0, 1, 2, 3, 4])", "model.optimizer.iterations.assign_add(100)",
+    "model.history.params.update(steps=125)", "del model.history.history['val_loss']",
+])
+def test_writing_the_training_record_is_named(code):
+    assert source_scan.training_record_write(["x = 1", code]) == code
 
 
 def test_every_review_mistake_tells_the_student_that_a_ta_will_look():
