@@ -40,10 +40,21 @@ class Unreadable:
 
 
 def _training_record(model: Any) -> dict[str, Any]:
-    history = getattr(model, "history", None)
-    params = getattr(history, "params", None) or {}
-    return {"params": {k: v for k, v in params.items() if isinstance(v, (int, float, str))},
-            "epochs": len(getattr(history, "epoch", None) or [])}
+    """The model's training history, as Keras keeps it after ``fit``, for the manifest.
+
+    This is the student's own record (their code can rewrite ``model.history``), so the clean
+    process only cross-checks it; see :class:`autograder.model_facts.TrainingRecord`.
+    """
+    from .model_facts import read_record
+
+    return read_record(getattr(model, "history", None)).to_json()
+
+
+def training_history(record: object) -> Any:
+    """The manifest's training record, validated, to stand in for ``model.history`` after loading."""
+    from .model_facts import TrainingRecord
+
+    return TrainingRecord.from_json(record)
 
 
 def save_artifacts(namespace: Mapping[str, Any], directory: str) -> None:
@@ -102,7 +113,6 @@ def load_artifacts(directory: Path) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - e.g. a Lambda layer refused by safe_mode
             namespace["model"] = Unreadable("model", f"{type(exc).__name__}: {exc}"[:200])
         else:
-            training = manifest["training"]
-            model.history = SimpleNamespace(params=training["params"], epoch=list(range(training["epochs"])))
+            model.history = training_history(manifest.get("training"))
             namespace["model"] = model
     return namespace

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import model_facts, source_scan
+from . import model_facts, source_scan, training_audit
 from .context import Context
 from .spec import CHECK_POINTS
 from .thresholds import accuracy_threshold
@@ -169,19 +169,22 @@ def check_loss(ctx: Context, full: bool) -> Notes:
 def check_training(ctx: Context, full: bool) -> Notes:
     """Compiled with Adam and an accuracy metric, trained at least 5 epochs on all of ``X_train``.
 
-    Epochs and steps come from the model (optimizer step counter, training history). The
-    batch size is read from the ``fit`` call in the source, because Keras does not record it;
-    without a literal batch size the whole-set test is skipped rather than guessed. Rows held
-    out by ``validation_split`` count as used: validating is good practice, not a shortcut, and
-    check_accuracy still measures the result.
+    The training is counted by :mod:`autograder.training_audit` from the optimizer's step
+    counter, the notebook's ``fit`` calls and the grader's own training-set size; the model's
+    ``history`` (which student code can rewrite) is only cross-checked against them. Epochs are
+    passes over the whole set, summed over every ``fit`` since compile (5 + 5 is 10). Rows held
+    out by ``validation_split`` (or a ``train_test_split`` of X_train) count as used: validating
+    is good practice, not a shortcut, and check_accuracy still measures the result. A callback
+    that stops before 5 epochs leaves the model trained too little, and the message says so.
     """
     model = _model(ctx)
     config = model_facts.compile_config(model)
     if config is None:
         raise Mistake("training.not_compiled")
     training = model_facts.training(model)
-    if training.iterations == 0 or training.epochs == 0:  # never fitted, or fit crashed at once
-        raise Mistake("training.not_fitted")
+    record = training.record
+    if training.iterations == 0 or (record.epochs_run == 0 and record.problem is None):
+        raise Mistake("training.not_fitted")  # never fitted, or fit crashed at once
     if not full:
         return ()
     optimizer = model_facts.optimizer_name(model, config)
@@ -189,15 +192,8 @@ def check_training(ctx: Context, full: bool) -> Notes:
         raise Mistake("training.wrong_optimizer", optimizer=optimizer)
     if not model_facts.has_accuracy_metric(config):
         raise Mistake("training.missing_accuracy_metric")
-    if training.epochs < 5:
-        raise Mistake("training.too_few_epochs", epochs=training.epochs)
-    fit = source_scan.last_fit_call(ctx.sources)
-    if fit is not None and fit.batch_size is not None and training.steps_per_epoch:
-        rows = len(ctx.data.X_train) * (1.0 - fit.validation_split)
-        expected = math.ceil(rows / fit.batch_size)
-        if training.steps_per_epoch < expected:
-            raise Mistake("training.partial_training_set",
-                          steps=training.steps_per_epoch, expected=expected)
+    training_audit.epochs_trained(training, source_scan.fit_calls(ctx.sources, len(ctx.data.X_train)),
+                                  source_scan.training_record_write(ctx.sources))
     return ()
 
 

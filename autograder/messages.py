@@ -281,6 +281,74 @@ MISTAKES: dict[str, MistakeText] = {
         ("Only part of the training set was used ({steps} steps per epoch; the whole set needs {expected}).",
          "Pass the whole training set: `model.fit(X_train, y_train, epochs=5)`."),
     ),
+    "training.subset_in_source": _m(
+        ("`fit` に渡しているデータ `{code}` は訓練データ `X_train` の一部だけです。",
+         "`model.fit(X_train, y_train, epochs=5)` のように、訓練データ全体を渡してください。"),
+        ("The data given to `fit`, `{code}`, is only part of the training set `X_train`.",
+         "Pass the whole training set: `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.fit_on_test_set": _m(
+        ("`fit` にテストデータ `{code}` を渡して学習しています。テストデータで学習すると、テストでの正解率がモデルの実力を表さなくなります。",
+         "学習には訓練データだけを使ってください: `model.fit(X_train, y_train, epochs=5)`。テストデータは `evaluate` と予測にだけ使います。"),
+        ("The model was trained on the test data `{code}`. A model trained on its test data has a test accuracy that says nothing about how well it works.",
+         "Train on the training data only: `model.fit(X_train, y_train, epochs=5)`. Use the test data only for `evaluate` and predictions."),
+    ),
+    "training.stopped_early": _m(
+        ("`fit` は {planned} エポックの予定でしたが、コールバック (EarlyStopping など) が {epochs} エポックで学習を止めました。この練習では少なくとも 5 エポック学習させる必要があります。",
+         "EarlyStopping を外すか、`EarlyStopping(..., start_from_epoch=5)` のように 5 エポックまでは止めないようにしてください。"),
+        ("`fit` was to run {planned} epochs, but a callback (EarlyStopping or similar) stopped the training after {epochs}. This exercise needs at least 5 epochs of training.",
+         "Remove EarlyStopping, or keep it from stopping before epoch 5: `EarlyStopping(..., start_from_epoch=5)`."),
+    ),
+    "training.fit_not_found": _m(
+        ("`model` は学習されていますが、ノートブックに `model.fit(...)` の呼び出しが見つからないため、何をどれだけ学習したか確かめられません。この提出物は教員が確認します。",
+         "練習10 のセルで `model.fit(X_train, y_train, epochs=5)` を直接呼んでください (`exec` や文字列からの実行は使わないでください)。"),
+        ("`model` was trained, but the notebook has no `model.fit(...)` call, so what it was trained on cannot be checked. An instructor will review this submission.",
+         "Call `model.fit(X_train, y_train, epochs=5)` directly in the Practice 10 cell (not through `exec` or code in a string)."),
+    ),
+    "training.fit_unreadable": _m(
+        ("`{code}` からは学習データの大きさまたはバッチサイズが読み取れないため、訓練データ全体で学習したか確かめられません。この提出物は教員が確認します。",
+         "`model.fit(X_train, y_train, epochs=5, batch_size=64)` のように、データとバッチサイズ (数値) を `fit` に直接書いてください。"),
+        ("From `{code}` the grader cannot tell the size of the training data or the batch size, so it cannot check that the whole training set was used. An instructor will review this submission.",
+         "Write the data and a numeric batch size into the call itself, e.g. `model.fit(X_train, y_train, epochs=5, batch_size=64)`."),
+    ),
+    # The student's own training record disagrees with an independent source (see
+    # autograder/training_audit.py): failed closed and flagged for review.
+    "training.record_tampered": _m(
+        ("ノートブックのコード `{code}` が学習の記録 (`model.history` またはオプティマイザのステップ数) を書き換えています。採点は書き換えられた記録を使いません。この提出物は教員が確認します。",
+         "学習の記録は書き換えず、`model.fit(X_train, y_train, epochs=5)` で実際に学習させてください。"),
+        ("The notebook's code `{code}` rewrites the training record (`model.history` or the optimizer's step count). The grader does not use a rewritten record. An instructor will review this submission.",
+         "Do not change the training record; train the model with `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.record_inconsistent": _m(
+        ("`model.history` の記録が、Keras の `fit` が書く記録として成り立っていません (エポック番号と記録された値の数が合わないなど)。採点はこの記録を使いません。この提出物は教員が確認します。",
+         "`model.history` を書き換えず、`model.fit(X_train, y_train, epochs=5)` を実行し直してください。"),
+        ("`model.history` is not a record that Keras' `fit` writes (its epoch numbers and logged values do not match). The grader does not use it. An instructor will review this submission.",
+         "Do not modify `model.history`; run `model.fit(X_train, y_train, epochs=5)` again."),
+    ),
+    "training.history_exceeds_optimizer": _m(
+        ("`model.history` には 1 エポック {steps} ステップで {epochs} エポックと記録されていますが、オプティマイザは合計 {iterations} ステップしか更新していません。採点はオプティマイザの記録を使います。この提出物は教員が確認します。",
+         "`model.history` を書き換えず、`model.fit(X_train, y_train, epochs=5)` で実際に学習させてください。"),
+        ("`model.history` records {epochs} epochs of {steps} steps, but the optimizer made only {iterations} updates in all. The grader goes by the optimizer. An instructor will review this submission.",
+         "Do not modify `model.history`; train the model with `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.history_exceeds_source": _m(
+        ("`model.history` には {recorded} エポックと記録されていますが、ノートブックの `fit` の呼び出しは最大 {planned} エポックしか学習しません。この提出物は教員が確認します。",
+         "`model.history` を書き換えず、`fit` の `epochs` で学習するエポック数を指定してください: `model.fit(X_train, y_train, epochs=5)`。"),
+        ("`model.history` records {recorded} epochs, but the notebook's `fit` calls train at most {planned}. An instructor will review this submission.",
+         "Do not modify `model.history`; set the number of epochs with `fit`'s `epochs`: `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.history_steps_exceed_source": _m(
+        ("`model.history` には 1 エポック {steps} ステップと記録されていますが、ノートブックの `fit` の呼び出しでは 1 エポック {expected} ステップになるはずです。この提出物は教員が確認します。",
+         "`model.history` を書き換えず、`model.fit(X_train, y_train, epochs=5)` で学習させてください。"),
+        ("`model.history` records {steps} steps per epoch, but the notebook's `fit` call takes {expected}. An instructor will review this submission.",
+         "Do not modify `model.history`; train the model with `model.fit(X_train, y_train, epochs=5)`."),
+    ),
+    "training.optimizer_exceeds_source": _m(
+        ("オプティマイザのステップ数 ({iterations}) が、ノートブックの `fit` の呼び出しで学習できる最大のステップ数 ({planned}) を超えています。この提出物は教員が確認します。",
+         "オプティマイザの値を書き換えず、`model.fit(X_train, y_train, epochs=5)` で学習させてください。"),
+        ("The optimizer's step count ({iterations}) is more than the notebook's `fit` calls can take ({planned}). An instructor will review this submission.",
+         "Do not change the optimizer's state; train the model with `model.fit(X_train, y_train, epochs=5)`."),
+    ),
     # check_accuracy
     "accuracy.below_threshold": _m(
         ("テストデータでの正解率が {accuracy:.3f} で、合格ライン {threshold:.3f} に届きません。",

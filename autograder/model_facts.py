@@ -1,12 +1,16 @@
 """Facts read off a Keras 3 model: its layers, output activation, loss, optimizer and training.
 
 Everything is read from the model object itself (layer configs, weights, compile config,
-training history), never from what the student printed. Keras 3 removed
+optimizer state, training history), never from what the student printed. The training history
+is the one fact here that student code can rewrite without changing the model, so it is kept
+apart as a :class:`TrainingRecord` that check_training only cross-checks. Keras 3 removed
 ``layer.input_shape``/``output_shape``, so shapes come from the weights.
 """
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass
 
 import keras
@@ -132,29 +136,117 @@ def optimizer_name(model: keras.Model, config: dict) -> str:
     return str(optimizer)
 
 
-@dataclass(frozen=True)
-class Training:
-    """How the model was trained: total optimizer steps and the last ``fit``'s parameters."""
+# More epochs than any lesson's fit runs; a longer record is cut (and then cannot be consistent).
+MAX_RECORDED_EPOCHS = 10_000
 
-    iterations: int
-    steps_per_epoch: int | None
-    last_fit_epochs: int
+
+def _count(value: object) -> int | None:
+    """``value`` as a non-negative int (Python or NumPy), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = operator.index(value)
+    except TypeError:
+        return None
+    return number if number >= 0 else None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What ``model.history`` says about the model's last ``fit``. Self-reported: never decisive.
+
+    The History object lives in the student's kernel, where one assignment rewrites it, so
+    check_training only cross-checks it against the optimizer's step counter and the notebook's
+    ``fit`` calls. ``problem`` says why a record cannot be one that Keras wrote.
+    """
+
+    epoch: tuple[int, ...] = ()                    # the epoch indices the last fit ran
+    planned_epochs: int | None = None              # params['epochs']
+    steps: int | None = None                       # params['steps']: batches per epoch
+    logged: tuple[tuple[str, int], ...] = ()       # (metric, number of per-epoch values)
+    problem: str | None = None
 
     @property
-    def epochs(self) -> int:
-        """Epochs trained in total, counting several ``fit`` calls on the same model."""
-        if not self.steps_per_epoch:
-            return self.last_fit_epochs
-        return max(self.last_fit_epochs, self.iterations // self.steps_per_epoch)
+    def epochs_run(self) -> int:
+        return len(self.epoch)
+
+    def inconsistency(self) -> str | None:
+        """Why this cannot be a record Keras wrote, or ``None``.
+
+        Keras appends one index per epoch run, counting up from ``initial_epoch`` and below
+        ``params['epochs']``, and one value per epoch to every training metric (validation
+        metrics may be logged less often, with ``validation_freq``).
+        """
+        if self.problem:
+            return self.problem
+        if any(b != a + 1 for a, b in zip(self.epoch, self.epoch[1:])):
+            return "epoch indices are not consecutive"
+        if self.epoch and self.planned_epochs is not None and self.epoch[-1] >= self.planned_epochs:
+            return "epoch index beyond params['epochs']"
+        for name, count in self.logged:
+            if count > self.epochs_run or (count != self.epochs_run and not name.startswith("val_")):
+                return f"{count} values of {name!r} for {self.epochs_run} epochs"
+        return None
+
+    def to_json(self) -> dict:
+        return {"epoch": list(self.epoch), "planned_epochs": self.planned_epochs, "steps": self.steps,
+                "logged": [list(item) for item in self.logged], "problem": self.problem}
+
+    @classmethod
+    def from_json(cls, data: object) -> "TrainingRecord":
+        """Rebuild a record from the manifest, which came from the kernel: any shape is possible."""
+        if data is None:
+            return cls()
+        try:
+            assert isinstance(data, dict)
+            epoch = data.get("epoch", [])
+            logged = data.get("logged", [])
+            assert isinstance(epoch, list) and isinstance(logged, list) and len(epoch) <= MAX_RECORDED_EPOCHS
+            assert all(_count(e) is not None for e in epoch)
+            assert all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) and _count(i[1]) is not None
+                       for i in logged[:100])
+            planned, steps, problem = (data.get(k) for k in ("planned_epochs", "steps", "problem"))
+            assert all(v is None or _count(v) is not None for v in (planned, steps))
+            assert problem is None or isinstance(problem, str)
+        except AssertionError:
+            return cls(problem="the training record is malformed")
+        return cls(tuple(epoch), planned, steps, tuple((str(n), int(c)) for n, c in logged[:100]),
+                   problem[:200] if problem else None)
+
+
+def read_record(history: object) -> TrainingRecord:
+    """The record of a live Keras ``History`` (or a rebuilt one): whatever it holds, never raises."""
+    if history is None:
+        return TrainingRecord()
+    if isinstance(history, TrainingRecord):
+        return history
+    try:
+        epoch = list(itertools.islice(getattr(history, "epoch", None) or [], MAX_RECORDED_EPOCHS + 1))
+        params = getattr(history, "params", None) or {}
+        logs = getattr(history, "history", None) or {}
+        if len(epoch) > MAX_RECORDED_EPOCHS or not isinstance(params, dict) or not isinstance(logs, dict):
+            raise ValueError("not the shape Keras gives")
+        indices = tuple(_count(e) for e in epoch)
+        if None in indices:
+            raise ValueError("epoch indices are not integers")
+        planned, steps = _count(params.get("epochs")), _count(params.get("steps"))
+        if (params.get("epochs") is not None and planned is None) or (params.get("steps") is not None and steps is None):
+            raise ValueError("params are not integers")
+        logged = tuple((str(name), len(values)) for name, values in list(logs.items())[:100])
+    except Exception as exc:  # noqa: BLE001 - a student object may raise anything: the record is unusable
+        return TrainingRecord(problem=f"unreadable training record ({type(exc).__name__}: {exc})"[:200])
+    return TrainingRecord(indices, planned, steps, logged)
+
+
+@dataclass(frozen=True)
+class Training:
+    """The optimizer's step counter and the history's record of the last ``fit``."""
+
+    iterations: int          # optimizer steps over every fit since compile (saved with the model)
+    record: TrainingRecord   # self-reported; only cross-checked
 
 
 def training(model: keras.Model) -> Training:
     optimizer = getattr(model, "optimizer", None)
     iterations = int(optimizer.iterations.numpy()) if optimizer is not None else 0
-    history = getattr(model, "history", None)
-    params = getattr(history, "params", None) or {}
-    return Training(
-        iterations=iterations,
-        steps_per_epoch=params.get("steps"),
-        last_fit_epochs=len(getattr(history, "epoch", []) or []),
-    )
+    return Training(iterations=iterations, record=read_record(getattr(model, "history", None)))

@@ -113,7 +113,7 @@ CASES: list[HostileCase] = [
     HostileCase("h22_megabytes_of_output", {**SOLUTION, "practice11": P11 + "\nfor _ in range(20):\n    print('x' * 250_000)"}, expect()),
     # Models that are not the lesson's.
     HostileCase("h23_memorise_test_set", {**SOLUTION, "practice10": P10 + "\nmodel.fit(X_test, y_test, epochs=30, verbose=0)"},
-                expect(check_training="training.partial_training_set")),
+                expect(check_training="training.fit_on_test_set")),
     HostileCase("h24_huge_model", {**SOLUTION, "practice10": P10.replace(
         "tf.keras.layers.Dense(10)", "tf.keras.layers.Dense(3000, activation='relu'),\n    tf.keras.layers.Dense(10)").replace("epochs=5", "epochs=1")},
                 # The kernel passes the compile and fit checks; the clean process cannot take a

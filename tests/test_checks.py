@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 import scipy.special  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from autograder import checks, messages  # noqa: E402
+from autograder import checks, messages, review, source_scan  # noqa: E402
 from autograder.cells import CheckFailed, verify  # noqa: E402
 from autograder.context import Context  # noqa: E402
 from autograder.data import MnistData  # noqa: E402
@@ -320,10 +320,245 @@ def test_training_self_check_only_needs_compile_and_fit():
     assert mistake("check_training", {"model": build(fit=(), ideal=False)}, full=False) == "training.not_fitted"
 
 
-def test_partial_training_set_is_not_guessed_without_a_literal_batch_size():
+def test_a_subset_is_caught_whatever_the_batch_size():
+    """``X_train[:20]`` is a part of the set even when the batch size cannot be read."""
     model = build(fit=({"epochs": 5, "rows": 20},), ideal=False)
     sources = replace("fit(X_train, y_train, epochs=5)", "fit(X_train[:20], y_train[:20], epochs=5, batch_size=bs)")
-    assert mistake("check_training", {"model": model}, sources) is None
+    verdict = run("check_training", {"model": model}, sources)
+    assert (verdict.mistake_id, verdict.fields) == ("training.subset_in_source", {"code": "X_train[:20]"})
+
+
+# --- check_training: every fit style, counted from the optimizer, the source and the grader's data --
+#
+# Each case runs a Practice 10 cell for real on the fake data (60 training rows: one pass is 2
+# batches of 32, 4 of 16) and grades the model it produced against that same cell's source.
+
+DATA_CELL = "X_train, X_test, y_train, y_test = load_mnist()"
+MODEL_CELL = ("model = tf.keras.Sequential([tf.keras.layers.Dense(10)])\n"
+              "model.compile(optimizer='adam', metrics=['accuracy'],\n"
+              "              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n")
+DATASET = "tf.data.Dataset.from_tensor_slices((X_train, y_train))"
+
+
+def practice10(fit_code: str) -> tuple[keras.Model, list[str]]:
+    """Run the model cell plus ``fit_code`` as the student's cell; return the model and the sources."""
+    code = MODEL_CELL + fit_code
+    namespace: dict[str, Any] = {"tf": tf, "np": np, "X_train": DATA.X_train / 255.0,
+                                 "y_train": DATA.y_train.astype(int), "X_test": DATA.X_test / 255.0,
+                                 "y_test": DATA.y_test.astype(int)}
+    tf.keras.utils.set_random_seed(0)
+    exec(code, namespace)  # noqa: S102 - the test's own fixed code
+    return namespace["model"], [DATA_CELL, "X_train = X_train / 255.0\nX_test = X_test / 255.0", code]
+
+
+def training_verdict(fit_code: str) -> Verdict:
+    model, sources = practice10(fit_code)
+    return run("check_training", {"model": model}, sources)
+
+
+@pytest.mark.parametrize("fit_code", [
+    "model.fit(X_train, y_train, epochs=5)",
+    "model.fit(x=X_train, y=y_train, batch_size=16, epochs=5, shuffle=False)",
+    "model.fit(X_train, y_train, epochs=5, class_weight={k: 1.0 for k in range(10)})",
+    # validation: held-out rows count as used
+    "model.fit(X_train, y_train, epochs=5, validation_split=0.2)",
+    "model.fit(X_train, y_train, epochs=5, validation_data=(X_test, y_test))",
+    "from sklearn.model_selection import train_test_split\n"
+    "X_tr, X_val, y_tr, y_val = train_test_split(X_train, y_train, test_size=0.25, random_state=0)\n"
+    "model.fit(X_tr, y_tr, epochs=5, validation_data=(X_val, y_val))",
+    # tf.data: the batch size is the pipeline's
+    f"model.fit({DATASET}.shuffle(60).batch(64), epochs=5)",
+    f"train_ds = {DATASET}\ntrain_ds = train_ds.shuffle(60, seed=0).batch(16).prefetch(2)\nmodel.fit(train_ds, epochs=5)",
+    f"model.fit({DATASET}.batch(16).repeat(), epochs=5, steps_per_epoch=4)",
+    f"model.fit({DATASET}.batch(16).repeat(5), epochs=1)",  # five passes in one Keras epoch
+    # fit called more than once, or in a loop: passes add up
+    "model.fit(X_train, y_train, epochs=5)\nmodel.fit(X_train, y_train, epochs=5)",
+    "model.fit(X_train, y_train, epochs=3)\nmodel.fit(X_train, y_train, epochs=2, batch_size=16)",
+    "for _ in range(5):\n    model.fit(X_train, y_train, epochs=1, verbose=0)",
+    "model.fit(X_train, y_train, epochs=8, initial_epoch=3)",
+    # batch sizes the source fixes without a literal
+    "BATCH = 2 ** 4\nmodel.fit(X_train, y_train, epochs=5, batch_size=BATCH)",
+    "model.fit(X_train, y_train, epochs=5, batch_size=len(X_train) // 4)",
+    # EarlyStopping that did not stop before 5 epochs
+    "stop = tf.keras.callbacks.EarlyStopping(monitor='loss', patience=100)\n"
+    "model.fit(X_train, y_train, epochs=6, callbacks=[stop])",
+    # a helper function and a permuted copy: followed as far as the source allows
+    "def train(m, X, y):\n    m.fit(X, y, epochs=5, verbose=0)\ntrain(model, X_train, y_train)",
+    "perm = np.random.permutation(len(X_train))\nmodel.fit(X_train[perm], y_train[perm], epochs=5)",
+    # a smoke test on a few rows, or a fine-tuning on a slice, next to 5 passes over the whole set
+    "model.fit(X_train[:10], y_train[:10], epochs=1)\nmodel.fit(X_train, y_train, epochs=5)",
+    "model.fit(X_train, y_train, epochs=5)\nmodel.fit(X_train[:20], y_train[:20], epochs=3)",
+])
+def test_training_accepts_every_fit_style(fit_code):
+    verdict = training_verdict("history = " + fit_code if fit_code.startswith("model.fit") else fit_code)
+    assert verdict.passed, verdict
+
+
+@pytest.mark.parametrize(("fit_code", "expected", "fields"), [
+    ("model.fit(X_train, y_train, epochs=4)", "training.too_few_epochs", {"epochs": 4}),
+    ("model.fit(X_train, y_train, epochs=5, initial_epoch=2)", "training.too_few_epochs", {"epochs": 3}),
+    ("model.fit(X_train[:20], y_train[:20], epochs=5)", "training.partial_training_set", {"steps": 1, "expected": 2}),
+    ("X_small, y_small = X_train[:40], y_train[:40]\nmodel.fit(X_small, y_small, epochs=5, batch_size=16)",
+     "training.partial_training_set", {"steps": 3, "expected": 4}),
+    ("X_train = X_train[:20]\nmodel.fit(X_train, y_train[:20], epochs=5)", "training.partial_training_set",
+     {"steps": 1, "expected": 2}),
+    (f"model.fit({DATASET}.batch(16).take(2), epochs=10)", "training.partial_training_set", {"steps": 2, "expected": 4}),
+    (f"model.fit({DATASET}.take(30).batch(16), epochs=10)", "training.partial_training_set", {"steps": 2, "expected": 4}),
+    ("model.fit(X_train, y_train, epochs=20, steps_per_epoch=1)", "training.partial_training_set",
+     {"steps": 1, "expected": 2}),
+    (f"model.fit({DATASET}.batch(16).repeat(), epochs=5, steps_per_epoch=2)", "training.partial_training_set",
+     {"steps": 2, "expected": 4}),
+    (f"model.fit({DATASET}.batch(16).take(k), epochs=5)", "training.subset_in_source",
+     {"code": "tf.data.Dataset.from_tensor_slices((X_train, y_train)).batch(16).take(k)"}),
+    ("model.fit(X_train, y_train, epochs=5)\nmodel.fit(X_test, y_test, epochs=5)", "training.fit_on_test_set",
+     {"code": "X_test"}),
+    # passes over a part do not make up for too few over the whole set
+    ("model.fit(X_train, y_train, epochs=3)\nmodel.fit(X_train[:20], y_train[:20], epochs=10)",
+     "training.partial_training_set", {"steps": 1, "expected": 2}),
+    ("model.fit(X_train, y_train, epochs=3)\nfor _ in range(4):\n    model.fit(X_train[:20], y_train[:20])",
+     "training.partial_training_set", {"steps": 1, "expected": 2}),
+    ("stop = tf.keras.callbacks.EarlyStopping(monitor='loss', patience=0, min_delta=10.0)\n"
+     "model.fit(X_train, y_train, epochs=20, callbacks=[stop])", "training.stopped_early", {"epochs": 2, "planned": 20}),
+    ("model.fit(X_train, y_train, epochs=5, batch_size=choose_batch())", "training.fit_unreadable",
+     {"code": "model.fit(X_train, y_train, epochs=5, batch_size=choose_batch())"}),
+])
+def test_training_mistakes_in_every_fit_style(fit_code, expected, fields):
+    # The notebook's names `k` and `choose_batch()` are unknown to the grader; the run uses values.
+    model, sources = practice10(fit_code.replace("choose_batch()", "16").replace("take(k)", "take(2)"))
+    sources[-1] = MODEL_CELL + fit_code
+    verdict = run("check_training", {"model": model}, sources)
+    assert (verdict.mistake_id, verdict.fields) == (expected, fields)
+
+
+# Spoofs: the history (and even the optimizer's counter) rewritten after a short fit. Written
+# plainly they are named from the source; hidden in a string (exec) they contradict the
+# optimizer or the fit calls. Either way the check fails with a review mistake.
+_HIDE = "exec({!r})"
+
+
+@pytest.mark.parametrize(("fit_code", "spoof", "plain", "hidden"), [
+    ("model.fit(X_train, y_train, epochs=4)", "model.history.epoch = list(range(5))",
+     "training.record_tampered", "training.record_inconsistent"),
+    ("model.fit(X_train, y_train, epochs=4)",
+     "model.history.epoch = list(range(5))\nmodel.history.history = {k: v + v[-1:] for k, v in model.history.history.items()}\n"
+     "model.history.params['epochs'] = 5",
+     "training.record_tampered", "training.history_exceeds_optimizer"),
+    ("model.fit(X_train, y_train, epochs=4)",
+     "model.history.epoch = list(range(5))\nmodel.history.history = {k: v + v[-1:] for k, v in model.history.history.items()}\n"
+     "model.history.params['epochs'] = 5\nmodel.optimizer.iterations.assign(10)",
+     "training.record_tampered", "training.history_exceeds_source"),
+    ("model.fit(X_train, y_train, epochs=4)", "model.optimizer.iterations.assign(10)",
+     "training.record_tampered", "training.optimizer_exceeds_source"),
+    ("model.fit(X_train[perm], y_train[perm], epochs=5)", "model.history.params['steps'] = 2",
+     "training.record_tampered", "training.history_exceeds_optimizer"),
+    ("model.fit(X_train, y_train, epochs=5)", "setattr(model.history, 'params', {'epochs': 5, 'steps': 3})",
+     "training.record_tampered", "training.history_exceeds_optimizer"),
+])
+def test_a_spoofed_training_record_never_earns_the_point(fit_code, spoof, plain, hidden):
+    perm = "perm = np.random.permutation(len(X_train))[:30]\n"
+    for written, expected in ((spoof, plain), (_HIDE.format(spoof), hidden)):
+        verdict = training_verdict(perm + fit_code + "\n" + written)
+        assert verdict.mistake_id == expected, (written, verdict)
+        assert expected in review.REVIEW_MISTAKES
+
+
+def test_a_trained_model_without_a_fit_in_the_source_is_not_believed():
+    verdict = training_verdict(_HIDE.format("model.fit(X_train, y_train, epochs=5)"))
+    assert verdict.mistake_id == "training.fit_not_found"
+    assert verdict.mistake_id in review.REVIEW_MISTAKES
+
+
+def test_reading_the_history_is_not_a_rewrite():
+    verdict = training_verdict("history = model.fit(X_train, y_train, epochs=5)\n"
+                               "print(history.history['loss'][-1], history.params['steps'], model.history.epoch)")
+    assert verdict.passed, verdict
+
+
+@pytest.mark.parametrize(("code", "origin", "subset", "full_pass", "epoch_steps", "epochs"), [
+    # 4 000 rows, as on the offline sample
+    ("model.fit(X_train, y_train, 64, 5)", "train", False, 63, 63, 5),  # positional batch_size, epochs
+    ("net = tf.keras.Sequential()\nnet.fit(X_train, y_train, epochs=5)\nmodel = net", "train", False, 125, 125, 5),
+    ("model.fit(X_train.reshape(-1, 784).astype('float32'), y_train, epochs=5)", "train", False, 125, 125, 5),
+    ("model.fit(tf.constant(X_train), y_train, epochs=5, batch_size=None)", "train", False, 125, 125, 5),
+    ("model.fit(X_train[:4000], y_train[:4000], epochs=5)", "train", False, 125, 125, 5),  # the whole sample
+    ("model.fit(X_train[1000:], y_train[1000:], epochs=5)", "train", True, 125, 94, 5),
+    ("model.fit(X_train[0], y_train[0], epochs=5)", "train", True, 125, 1, 5),
+    ("ds = tf.data.Dataset.from_tensor_slices((X_train, y_train))\nds = ds.batch(100, drop_remainder=True)\n"
+     "model.fit(ds, epochs=5)", "train", False, 40, 40, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).skip(1000).batch(32), epochs=5)",
+     "train", True, 125, 94, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).shard(2, 0).batch(32), epochs=5)",
+     "train", True, 125, None, 5),
+    ("model.fit(tf.data.Dataset.from_tensor_slices((X_train, y_train)).filter(f).batch(32), epochs=5)",
+     "unknown", False, 125, None, 5),  # rows not followed; a pass over the set at its batch size
+    ("model.fit(X_train, y_train, epochs=5, validation_split=0.25)", "train", False, 94, 94, 5),
+    ("model.fit(X_test, y_test, epochs=5)", "test", False, 125, None, 5),
+])
+def test_fit_calls_are_read_on_the_graders_training_set_size(code, origin, subset, full_pass, epoch_steps, epochs):
+    (fit,) = source_scan.fit_calls([DATA_CELL, code], 4000)
+    assert (fit.origin, fit.subset, fit.full_pass_steps, fit.epoch_steps, fit.epochs) == \
+        (origin, subset, full_pass, epoch_steps, epochs)
+
+
+def test_fit_calls_leave_out_other_objects_fit():
+    code = ("scaler = StandardScaler()\nscaler.fit(X_train)\nother = tf.keras.Sequential()\n"
+            "other.fit(X_train[:10], y_train[:10], epochs=1)\nmodel.fit(X_train, y_train, epochs=5)")
+    assert [f.code for f in source_scan.fit_calls([DATA_CELL, code], 4000)] == ["model.fit(X_train, y_train, epochs=5)"]
+
+
+@pytest.mark.parametrize("code", [
+    "history = model.fit(X_train, y_train, epochs=5)\nplt.plot(history.history['loss'])",
+    "print(model.history.params['steps'], len(model.history.epoch), model.optimizer.iterations.numpy())",
+    "model.optimizer.learning_rate.assign(0.001)",
+    "pd.DataFrame(history.history).plot()",
+])
+def test_reading_the_training_record_is_not_a_write(code):
+    assert source_scan.training_record_write([code]) is None
+
+
+@pytest.mark.parametrize("code", [
+    "model.history.epoch = list(range(5))", "history.params['steps'] = 125", "h.history['loss'].append(0.1)",
+    "setattr(model.history, 'epoch', [0, 1, 2, 3, 4])", "model.optimizer.iterations.assign_add(100)",
+    "model.history.params.update(steps=125)", "del model.history.history['val_loss']",
+])
+def test_writing_the_training_record_is_named(code):
+    assert source_scan.training_record_write(["x = 1", code]) == code
+
+
+def test_every_review_mistake_tells_the_student_that_a_ta_will_look():
+    for mistake_id in review.REVIEW_MISTAKES:
+        problems = messages.MISTAKES[mistake_id].problem
+        assert "教員が確認します" in problems["ja"] and "An instructor will review" in problems["en"], mistake_id
+
+
+def test_the_training_record_survives_the_clean_process_round_trip(tmp_path):
+    """The same verdicts from the artifacts the clean process loads as from the live model."""
+    from autograder.artifacts import load_artifacts, save_artifacts
+
+    cases = {"history = model.fit(X_train, y_train, epochs=5)": None,
+             "model.fit(X_train, y_train, epochs=4)\n" + _HIDE.format("model.history.epoch = list(range(5))"):
+             "training.record_inconsistent",
+             "model.fit(X_train, y_train, epochs=4)\n" + _HIDE.format("model.optimizer.iterations.assign(10)"):
+             "training.optimizer_exceeds_source"}
+    for i, (fit_code, expected) in enumerate(cases.items()):
+        model, sources = practice10(fit_code)
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        save_artifacts({"model": model, **student_arrays()}, str(folder))
+        loaded = load_artifacts(folder)["model"]
+        assert run("check_training", {"model": model}, sources).mistake_id == expected
+        assert run("check_training", {"model": loaded}, sources).mistake_id == expected
+
+
+@pytest.mark.parametrize("manifest_record", [
+    {"epoch": "not a list"}, {"epoch": [0, 1, 2, 3, 4], "steps": -2}, [1, 2], {"epoch": [True] * 5},
+])
+def test_a_malformed_training_record_fails_closed(manifest_record):
+    from autograder.artifacts import training_history
+
+    model, sources = practice10("model.fit(X_train, y_train, epochs=5)")
+    model.history = training_history(manifest_record)
+    assert run("check_training", {"model": model}, sources).mistake_id == "training.record_inconsistent"
 
 
 # --- check_accuracy -------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from autograder.verdict import Mistake, Verdict
 
 PACKAGE = Path(messages.__file__).parent
 # The modules whose mistakes this catalogue must cover (the checks and what they read).
-CHECK_MODULES = ("checks.py", "context.py", "model_facts.py", "source_scan.py", "cells.py", "verdict.py")
+CHECK_MODULES = ("checks.py", "context.py", "model_facts.py", "source_scan.py", "training_audit.py", "cells.py",
+                 "verdict.py")
 # Mistake-id prefixes raised by these modules; the reverse test checks that each is used.
 CHECK_PREFIXES = ("architecture.", "loss.", "training.", "accuracy.", "probability.", "first_label.",
                   "argmax.", "accuracy_score.", "input.missing", "input.model_failed",
