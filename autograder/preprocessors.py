@@ -24,6 +24,7 @@ import selectors
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -37,7 +38,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from .artifacts import MANIFEST
-from .course import cell_verdicts
+from .cell_transcript import foreign_outputs
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
@@ -46,6 +47,7 @@ CAPTURE_MARK = "autograder_capture"
 ARTIFACTS_KEY = "autograder_artifacts"
 REVIEW_KEY = "autograder_review"
 OVERRIDDEN_NOTE = "verdict.overridden"  # note on a verdict where the kernel's disagreed
+FOREIGN_OUTPUT_NOTE = "verdict.foreign_output"  # note where the kernel wrote outputs the check did not
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -133,7 +135,22 @@ def _kernel_passed(cell: NotebookNode) -> bool:
                    for o in cell.outputs)
 
 
+def _clean_verdict(grade_id: str, verdicts: Mapping[str, dict] | None, problem: CleanProcessError | None) -> Verdict:
+    """The clean process's verdict for a test cell; a failure, with the reason, when there is none."""
+    if verdicts is None:
+        assert problem is not None
+        return Verdict(grade_id, False, problem.mistake_id)
+    if grade_id not in verdicts:  # the clean process knows every check; fail closed if not
+        return Verdict(grade_id, False, "verification.failed")
+    return Verdict.from_json(verdicts[grade_id])
+
+
 def _outputs(verdict: Verdict) -> list[NotebookNode]:
+    """The whole output of a test cell after grading: the verdict's data and its message.
+
+    The only place that writes a graded cell's outputs, so nbgrader's score for the cell (error
+    output: 0, else full points) follows ``verdict.passed`` and nothing else.
+    """
     lines = verdict.lines()
     data = new_output("display_data", data={VERDICT_MIME: verdict.to_json(hidden=True, clean=True)})
     if verdict.passed:
@@ -142,7 +159,16 @@ def _outputs(verdict: Verdict) -> list[NotebookNode]:
 
 
 class CleanProcessVerdict(NbGraderPreprocessor):
-    """Replace the kernel's verdict by the clean process's in every test cell."""
+    """Replace every test cell's outputs by the clean process's verdict; record what was forged.
+
+    The outputs of a grade cell are afterwards exactly :func:`_outputs` of the clean verdict, for
+    passes and failures alike: nbgrader's ``determine_grade`` then gives the cell's full points
+    or zero as the clean verdict says, and no ``execute_result`` (partial credit), stream or
+    error the kernel wrote can reach it. Two findings are recorded for review
+    (:data:`REVIEW_KEY`): the kernel's own pass/fail disagreed with the clean verdict
+    (``tampered``), or the kernel wrote anything into the cell beyond what the check's
+    ``verify`` calls publish (``foreign_outputs``, see :mod:`autograder.cell_transcript`).
+    """
 
     timeout = Integer(600, help="Seconds the clean process may take for one notebook").tag(config=True)
 
@@ -157,27 +183,33 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             self.log.error("No clean-process verdict: %s", exc)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-        disagreements = []
+        disagreements: list[str] = []
+        foreign: dict[str, list[str]] = {}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("grade") and cell.cell_type == "code"):
                 continue
             grade_id = meta["grade_id"]
-            clean = (Verdict.from_json(verdicts[grade_id]) if verdicts is not None
-                     else Verdict(grade_id, False, problem.mistake_id))
-            kernel = cell_verdicts(cell)
+            clean = _clean_verdict(grade_id, verdicts, problem)
+            found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=verdicts is None)
+            if found:
+                foreign[grade_id] = found
             disagrees = _kernel_passed(cell) != clean.passed
             if disagrees:
                 disagreements.append(grade_id)
-            if disagrees and verdicts is not None:  # the student and the TA both read why
-                clean = replace(clean, notes=(*clean.notes, OVERRIDDEN_NOTE))
-            if disagrees or not kernel or kernel[-1].mistake_id != clean.mistake_id:
-                cell.outputs = _outputs(clean)
+            if verdicts is not None and (disagrees or found):  # the student and the TA both read why
+                note = OVERRIDDEN_NOTE if disagrees else FOREIGN_OUTPUT_NOTE
+                clean = replace(clean, notes=(*clean.notes, note))
+            cell.outputs = _outputs(clean)
         resources[REVIEW_KEY] = {"verified": verdicts is not None,
                                  "tampered": disagreements if verdicts is not None else [],
+                                 "foreign_outputs": foreign,
                                  "problem": str(problem) if problem else None}
         if disagreements:
             self.log.warning("Kernel and clean-process verdicts disagree on %s", ", ".join(disagreements))
+        for grade_id, found in foreign.items():
+            self.log.warning("Test cell %s: the kernel wrote outputs the check did not: %s",
+                             grade_id, "; ".join(found))
         return nb, resources
 
     def _run(self, directory: Path, sources: list[str]) -> dict[str, dict]:
@@ -245,14 +277,32 @@ def _server() -> _VerdictServer:
 
 
 class FlagForReview(NbGraderPreprocessor):
-    """Mark the submission ``flagged`` in the gradebook when its verdict needs a human look."""
+    """Mark the submission ``flagged`` in the gradebook when its verdict needs a human look.
+
+    The reasons (:func:`review_reasons`) are logged and kept in the autograded notebook's
+    metadata under :data:`REVIEW_KEY`, so the TA who opens a flagged notebook sees why.
+    """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        review = resources.get(REVIEW_KEY, {})
-        if review.get("tampered") or not review.get("verified", True):
+        reasons = review_reasons(resources.get(REVIEW_KEY, {}))
+        if reasons:
             info = resources["nbgrader"]
+            self.log.warning("Flagged %s for review: %s", info["student"], "; ".join(reasons))
+            nb.metadata[REVIEW_KEY] = {"flagged": True, "reasons": reasons}
             with Gradebook(info["db_url"]) as gb:
                 notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
                 notebook.flagged = True
                 gb.db.commit()
         return nb, resources
+
+
+def review_reasons(review: Mapping) -> list[str]:
+    """Why a graded notebook needs a human look, one sentence each ([] when it does not)."""
+    reasons = []
+    if not review.get("verified", True):
+        reasons.append(f"the clean process could not verify the notebook ({review.get('problem')})")
+    if review.get("tampered"):
+        reasons.append("the kernel's verdict disagreed with the clean process on " + ", ".join(review["tampered"]))
+    for grade_id, found in (review.get("foreign_outputs") or {}).items():
+        reasons.append(f"test cell {grade_id}: " + "; ".join(found))
+    return reasons
