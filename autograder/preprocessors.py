@@ -8,9 +8,12 @@ or IPython's traceback display and turn failures into passes. The autograde pipe
 * :class:`InjectCapture` appends one cell that saves the model and arrays into a private
   directory whose name the student's code cannot know (it is created after their code ran).
 * :class:`CleanProcessVerdict` removes that cell, re-runs every check in a fresh process
-  (:mod:`autograder.clean_process`) and rewrites each test cell's outputs to the clean verdict
-  wherever the kernel's differs, so nbgrader's own scoring (error output = 0 points) follows
-  the clean verdict. Disagreements are recorded as tampering.
+  (:mod:`autograder.clean_process`) and replaces every test cell's outputs by the clean
+  verdict's, so nbgrader's own scoring (error output = 0 points, an ``execute_result`` = partial
+  credit) sees only what the grader wrote. A kernel whose pass/fail disagreed, or which wrote
+  anything into a test cell beyond what the check publishes, is recorded for review.
+* :class:`RestoreCells` (a sanitize step) takes every release cell's type and metadata from the
+  release, so flipped nbgrader flags, points and checksums neither stop nbgrader nor earn points.
 * :class:`FlagForReview` sets nbgrader's ``flagged`` mark on the submission in the gradebook
   when the verdicts disagreed or could not be verified.
 """
@@ -56,7 +59,8 @@ class RestoreCells(NbGraderPreprocessor):
     nbgrader's OverwriteCells restores the content of locked cells the student edited, but a
     deleted test cell simply never runs, and a duplicated one confuses the grade. This step,
     placed before nbgrader's own sanitize steps, puts the release's cells back (see
-    :func:`autograder.triage.restore_cells`); what it repaired is logged. Every repair, the
+    :func:`autograder.triage.restore_cells`), each with the release's type and metadata (nbgrader
+    trusts a cell's own ``points``, flags and checksum); what it repaired is logged. Every repair, the
     exporter's included, is recorded in the notebook's metadata for the student's feedback
     page; a value the student put there is dropped.
     """
