@@ -112,12 +112,26 @@ def _published(output: Mapping[str, Any], check_id: str, hidden: bool) -> Verdic
     record = data[VERDICT_MIME]
     if not (isinstance(record, dict) and record.get("check_id") == check_id and record.get("hidden") is hidden):
         return None
-    try:
-        verdict = Verdict.from_json(record)
-        verdict.lines()  # a verdict no check can make (unknown mistake, missing fields) is foreign
-    except Exception:  # noqa: BLE001 - anything unreadable was not written by verify
-        return None
-    return verdict
+    for fields in (record.get("fields"), _unclean(record.get("fields"))):
+        try:
+            verdict = Verdict.from_json({**record, "fields": fields or {}})
+            verdict.lines()  # a verdict no check can make (unknown mistake, missing fields) is foreign
+            return verdict
+        except Exception:  # noqa: BLE001 - anything unreadable was not written by verify
+            continue
+    return None
+
+
+def _unclean(fields: object) -> object:
+    """``fields`` with the floats put back that jupyter_client sent as text.
+
+    A message with NaN or infinity is not valid JSON; jupyter_client then sends those floats as
+    their repr ("nan"), so a verdict about a diverged model arrives with text where ``verify``
+    formatted a number.
+    """
+    if not isinstance(fields, dict):
+        return fields
+    return {k: float(v) if v in ("nan", "inf", "-inf") else v for k, v in fields.items()}
 
 
 def honest_outputs(outputs: Sequence[Mapping[str, Any]], check_id: str, calls: Sequence[bool]) -> list[dict[str, Any]]:

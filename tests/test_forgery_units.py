@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.jsonutil import json_clean
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds, OverwriteCells, OverwriteKernelspec
 from nbgrader.utils import determine_grade
@@ -50,7 +51,7 @@ def _verify_outputs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
         raised = None
     except cells.CheckFailed as exc:
         raised = exc
-    out = [new_output("display_data", data=json.loads(json.dumps(d)), metadata={}) for d in shown]
+    out = [new_output("display_data", data=json_clean(d), metadata={}) for d in shown]  # as jupyter_client sends it
     printed = capsys.readouterr().out
     if printed:
         out.append(new_output("stream", name="stdout", text=printed))
@@ -87,6 +88,14 @@ def test_every_test_cell_makes_a_visible_and_a_hidden_verify_call():
 def test_an_honest_kernel_wrote_nothing_foreign(kernel_outputs, verdicts):
     for check, verdict in verdicts.items():
         assert foreign_outputs(kernel_outputs(check, verdict), check, TEST_SOURCE[check]) == []
+
+
+def test_a_verdict_about_nan_numbers_is_honest_although_it_arrives_as_text(kernel_outputs):
+    check = "check_accuracy_score"
+    diverged = Verdict(check, False, "accuracy_score.evaluate_mismatch", {"value": float("nan"), "expected": float("nan")})
+    out = kernel_outputs(check, diverged)
+    assert out[0].data[VERDICT_MIME]["fields"] == {"value": "nan", "expected": "nan"}
+    assert foreign_outputs(out, check, TEST_SOURCE[check]) == []
 
 
 def test_accepted_variants_of_honest_outputs(kernel_outputs, monkeypatch):
