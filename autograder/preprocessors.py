@@ -189,13 +189,15 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             shutil.rmtree(directory, ignore_errors=True)
         disagreements: list[str] = []
         foreign: dict[str, list[str]] = {}
+        # The capture cell never ran: the kernel died (SurvivingExecute) or stopped early.
+        stopped = problem is not None and problem.mistake_id == "verification.notebook_stopped"
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("grade") and cell.cell_type == "code"):
                 continue
             grade_id = meta["grade_id"]
             clean = _clean_verdict(grade_id, verdicts, problem)
-            found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=verdicts is None)
+            found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=stopped)
             if found:
                 foreign[grade_id] = found
             disagrees = _kernel_passed(cell) != clean.passed
