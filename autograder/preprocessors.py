@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 from dataclasses import replace
 import json
+import secrets
 import selectors
 import shutil
 import subprocess
@@ -69,6 +70,7 @@ class RestoreCells(NbGraderPreprocessor):
         info = resources["nbgrader"]
         repairs = list(resources.get(REPAIRS_KEY, []))
         nb.metadata.pop(REPAIRS_KEY, None)
+        nb.metadata.pop(REVIEW_KEY, None)
         coursedir = CourseDirectory(config=self.config)
         release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) \
             / f"{info['notebook']}.ipynb"
@@ -92,7 +94,9 @@ class InjectCapture(NbGraderPreprocessor):
         _server()  # start (or reuse) the clean-process server now: it warms up while the kernel runs
         cell = new_code_cell(
             f"__import__('autograder.artifacts').artifacts.save_artifacts(globals(), {directory!r})")
-        cell.metadata[CAPTURE_MARK] = True
+        # The mark is a secret of this run: a student's cell that carries the key is not taken
+        # for the capture cell (removing it would hide its source from the clean process).
+        cell.metadata[CAPTURE_MARK] = resources[CAPTURE_MARK] = secrets.token_hex(16)
         nb.cells.append(cell)
         return nb, resources
 
@@ -178,7 +182,8 @@ class CleanProcessVerdict(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         directory = Path(resources.pop(ARTIFACTS_KEY))
-        nb.cells = [c for c in nb.cells if not c.metadata.get(CAPTURE_MARK)]
+        mark = resources.pop(CAPTURE_MARK, None)
+        nb.cells = [c for c in nb.cells if mark is None or c.metadata.get(CAPTURE_MARK) != mark]
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
         try:
             verdicts, problem = self._run(directory, sources), None

@@ -23,7 +23,7 @@ from traitlets.config import Config
 from autograder import cells, course
 from autograder.cell_transcript import foreign_outputs, verify_calls
 from autograder.preprocessors import (
-    ARTIFACTS_KEY, FOREIGN_OUTPUT_NOTE, OVERRIDDEN_NOTE, REVIEW_KEY, CleanProcessVerdict, RestoreCells,
+    ARTIFACTS_KEY, CAPTURE_MARK, FOREIGN_OUTPUT_NOTE, OVERRIDDEN_NOTE, REVIEW_KEY, CleanProcessVerdict, RestoreCells,
     _outputs, review_reasons,
 )
 from autograder.spec import CHECK_POINTS
@@ -307,3 +307,22 @@ def test_metadata_forgeries_pass_nbgraders_sanitize_steps_and_score_exactly_15(r
                 cell.outputs = _outputs(Verdict(cell.metadata.nbgrader.grade_id, True))
                 grades[cell.metadata.nbgrader.grade_id] = determine_grade(cell)
         assert grades == {c: (float(p), float(p)) for c, p in CHECK_POINTS.items()}, case.name
+
+
+def test_a_student_cell_marked_as_the_capture_cell_is_neither_removed_nor_hidden(tmp_path, monkeypatch):
+    nb = nbformat.from_dict(SOURCE)
+    own = nbformat.v4.new_code_cell("model.fit(X_test, y_test)")
+    own.metadata[CAPTURE_MARK] = True
+    capture = nbformat.v4.new_code_cell("save_artifacts()")
+    capture.metadata[CAPTURE_MARK] = "a1b2"
+    nb.cells += [own, capture]
+    seen = []
+
+    def answer(self, directory, sources):
+        seen.extend(sources)
+        return {check: v.to_json() for check, v in PASS.items()}
+    monkeypatch.setattr(CleanProcessVerdict, "_run", answer)
+    (tmp_path / "artifacts").mkdir()
+    nb, _ = CleanProcessVerdict().preprocess(nb, {ARTIFACTS_KEY: str(tmp_path / "artifacts"), CAPTURE_MARK: "a1b2"})
+    assert own.source in seen and capture.source not in seen
+    assert nb.cells[-1].source == own.source
