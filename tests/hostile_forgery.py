@@ -114,13 +114,20 @@ THREAD_PRINT_AND_COMM = _THREAD.format(
     action="print('15', flush=True); __import__('ipykernel.comm').comm.Comm(target_name='forged', data={'points': 15})")
 
 # An ipywidgets Output model whose msg_id is the test cell's request: nbclient then routes the
-# cell's outputs, its error included, into the widget instead of the cell.
-OUTPUT_WIDGET = _pre_run_hook(
-    "__import__('ipykernel.comm').comm.Comm(target_name='jupyter.widget', data={'state': {"
-    "'_model_name': 'OutputModel', '_model_module': '@jupyter-widgets/output', '_model_module_version': '1.0.0', "
-    "'_view_name': 'OutputView', '_view_module': '@jupyter-widgets/output', '_view_module_version': '1.0.0', "
-    "'msg_id': get_ipython().kernel.get_parent()['header']['msg_id'], 'outputs': []}, 'buffer_paths': []}, "
-    "metadata={'version': '2.1.0'})")
+# cell's outputs, its verdict and error included, into the widget instead of the cell.
+OUTPUT_WIDGET = """
+from ipykernel.comm import Comm
+_STATE = {'_model_name': 'OutputModel', '_model_module': '@jupyter-widgets/output',
+          '_model_module_version': '1.0.0', '_view_name': 'OutputView',
+          '_view_module': '@jupyter-widgets/output', '_view_module_version': '1.0.0', 'outputs': []}
+def _forge(info):
+    if 'verify(' in (info.raw_cell or ''):
+        comm = Comm(target_name='jupyter.widget', data={'state': dict(_STATE), 'buffer_paths': []},
+                    metadata={'version': '2.1.0'})
+        msg_id = get_ipython().kernel.get_parent()['header']['msg_id']
+        comm.send({'method': 'update', 'state': {'msg_id': msg_id}, 'buffer_paths': []})
+get_ipython().events.register('pre_run_cell', _forge)
+"""
 
 
 # --- Metadata forging ----------------------------------------------------------------------------
