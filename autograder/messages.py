@@ -513,6 +513,12 @@ NOTES: dict[str, dict[str, str]] = {
         "ja": "⚠ ノートブック内での判定と、独立したプロセスでの再判定が一致しませんでした。再判定の結果を採用し、この提出物を確認対象にしました。",
         "en": "⚠ The verdict inside the notebook and the independent re-check disagreed. The re-check's verdict is used, and this submission is flagged for review.",
     },
+    # Added by the clean-process verdict where the kernel wrote outputs into the test cell that
+    # the check did not (a displayhook, an IPython hook, a thread): they were removed.
+    "verdict.foreign_output": {
+        "ja": "⚠ この採点セルに、チェック以外のコードが出力を書き込んでいました。その出力は採点に使わずに取り除き、この提出物を確認対象にしました。",
+        "en": "⚠ Code other than the check wrote output into this test cell. That output was removed and not used for grading, and this submission is flagged for review.",
+    },
     "loss.softmax_equivalent": {
         "ja": "出力層の softmax と `from_logits=False` の組み合わせは、教材の形 (出力はロジット、`from_logits=True`) と同じ意味なので正解とします。",
         "en": "A softmax output with `from_logits=False` is equivalent to the lesson's form (logits with `from_logits=True`), so it is accepted.",
@@ -559,6 +565,10 @@ TEXTS.update({
     "repair.duplicate_cell": {
         "ja": "セル「{cell}」が重複していたため、2 つ目以降は普通のコードセルとして実行しました。",
         "en": "The cell “{cell}” appeared more than once; the copies ran as ordinary code cells.",
+    },
+    "repair.restored_metadata": {
+        "ja": "セル「{cell}」の種類や採点用の設定 (nbgrader のメタデータ) が配布時と違っていたため、配布時のものに戻して採点しました。",
+        "en": "The type or grading settings (nbgrader metadata) of the cell “{cell}” differed from the released notebook, so the released ones were used for grading.",
     },
     "feedback.error": {"ja": "エラーが起きました: {name}", "en": "An error occurred: {name}"},
     "feedback.error_at_line": {"ja": "{line} 行目でエラーが起きました: {name}", "en": "An error occurred on line {line}: {name}"},

@@ -8,9 +8,12 @@ or IPython's traceback display and turn failures into passes. The autograde pipe
 * :class:`InjectCapture` appends one cell that saves the model and arrays into a private
   directory whose name the student's code cannot know (it is created after their code ran).
 * :class:`CleanProcessVerdict` removes that cell, re-runs every check in a fresh process
-  (:mod:`autograder.clean_process`) and rewrites each test cell's outputs to the clean verdict
-  wherever the kernel's differs, so nbgrader's own scoring (error output = 0 points) follows
-  the clean verdict. Disagreements are recorded as tampering.
+  (:mod:`autograder.clean_process`) and replaces every test cell's outputs by the clean
+  verdict's, so nbgrader's own scoring (error output = 0 points, an ``execute_result`` = partial
+  credit) sees only what the grader wrote. A kernel whose pass/fail disagreed, or which wrote
+  anything into a test cell beyond what the check publishes, is recorded for review.
+* :class:`RestoreCells` (a sanitize step) takes every release cell's type and metadata from the
+  release, so flipped nbgrader flags, points and checksums neither stop nbgrader nor earn points.
 * :class:`FlagForReview` sets nbgrader's ``flagged`` mark on the submission in the gradebook
   when the verdicts disagreed or could not be verified.
 """
@@ -20,10 +23,12 @@ from __future__ import annotations
 import atexit
 from dataclasses import replace
 import json
+import secrets
 import selectors
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -37,7 +42,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from .artifacts import MANIFEST
-from .course import cell_verdicts
+from .cell_transcript import foreign_outputs
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
@@ -46,6 +51,7 @@ CAPTURE_MARK = "autograder_capture"
 ARTIFACTS_KEY = "autograder_artifacts"
 REVIEW_KEY = "autograder_review"
 OVERRIDDEN_NOTE = "verdict.overridden"  # note on a verdict where the kernel's disagreed
+FOREIGN_OUTPUT_NOTE = "verdict.foreign_output"  # note where the kernel wrote outputs the check did not
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -54,7 +60,8 @@ class RestoreCells(NbGraderPreprocessor):
     nbgrader's OverwriteCells restores the content of locked cells the student edited, but a
     deleted test cell simply never runs, and a duplicated one confuses the grade. This step,
     placed before nbgrader's own sanitize steps, puts the release's cells back (see
-    :func:`autograder.triage.restore_cells`); what it repaired is logged. Every repair, the
+    :func:`autograder.triage.restore_cells`), each with the release's type and metadata (nbgrader
+    trusts a cell's own ``points``, flags and checksum); what it repaired is logged. Every repair, the
     exporter's included, is recorded in the notebook's metadata for the student's feedback
     page; a value the student put there is dropped.
     """
@@ -63,6 +70,7 @@ class RestoreCells(NbGraderPreprocessor):
         info = resources["nbgrader"]
         repairs = list(resources.get(REPAIRS_KEY, []))
         nb.metadata.pop(REPAIRS_KEY, None)
+        nb.metadata.pop(REVIEW_KEY, None)
         coursedir = CourseDirectory(config=self.config)
         release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) \
             / f"{info['notebook']}.ipynb"
@@ -86,7 +94,9 @@ class InjectCapture(NbGraderPreprocessor):
         _server()  # start (or reuse) the clean-process server now: it warms up while the kernel runs
         cell = new_code_cell(
             f"__import__('autograder.artifacts').artifacts.save_artifacts(globals(), {directory!r})")
-        cell.metadata[CAPTURE_MARK] = True
+        # The mark is a secret of this run: a student's cell that carries the key is not taken
+        # for the capture cell (removing it would hide its source from the clean process).
+        cell.metadata[CAPTURE_MARK] = resources[CAPTURE_MARK] = secrets.token_hex(16)
         nb.cells.append(cell)
         return nb, resources
 
@@ -133,7 +143,22 @@ def _kernel_passed(cell: NotebookNode) -> bool:
                    for o in cell.outputs)
 
 
+def _clean_verdict(grade_id: str, verdicts: Mapping[str, dict] | None, problem: CleanProcessError | None) -> Verdict:
+    """The clean process's verdict for a test cell; a failure, with the reason, when there is none."""
+    if verdicts is None:
+        assert problem is not None
+        return Verdict(grade_id, False, problem.mistake_id)
+    if grade_id not in verdicts:  # the clean process knows every check; fail closed if not
+        return Verdict(grade_id, False, "verification.failed")
+    return Verdict.from_json(verdicts[grade_id])
+
+
 def _outputs(verdict: Verdict) -> list[NotebookNode]:
+    """The whole output of a test cell after grading: the verdict's data and its message.
+
+    The only place that writes a graded cell's outputs, so nbgrader's score for the cell (error
+    output: 0, else full points) follows ``verdict.passed`` and nothing else.
+    """
     lines = verdict.lines()
     data = new_output("display_data", data={VERDICT_MIME: verdict.to_json(hidden=True, clean=True)})
     if verdict.passed:
@@ -142,13 +167,23 @@ def _outputs(verdict: Verdict) -> list[NotebookNode]:
 
 
 class CleanProcessVerdict(NbGraderPreprocessor):
-    """Replace the kernel's verdict by the clean process's in every test cell."""
+    """Replace every test cell's outputs by the clean process's verdict; record what was forged.
+
+    The outputs of a grade cell are afterwards exactly :func:`_outputs` of the clean verdict, for
+    passes and failures alike: nbgrader's ``determine_grade`` then gives the cell's full points
+    or zero as the clean verdict says, and no ``execute_result`` (partial credit), stream or
+    error the kernel wrote can reach it. Two findings are recorded for review
+    (:data:`REVIEW_KEY`): the kernel's own pass/fail disagreed with the clean verdict
+    (``tampered``), or the kernel wrote anything into the cell beyond what the check's
+    ``verify`` calls publish (``foreign_outputs``, see :mod:`autograder.cell_transcript`).
+    """
 
     timeout = Integer(600, help="Seconds the clean process may take for one notebook").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         directory = Path(resources.pop(ARTIFACTS_KEY))
-        nb.cells = [c for c in nb.cells if not c.metadata.get(CAPTURE_MARK)]
+        mark = resources.pop(CAPTURE_MARK, None)
+        nb.cells = [c for c in nb.cells if mark is None or c.metadata.get(CAPTURE_MARK) != mark]
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
         try:
             verdicts, problem = self._run(directory, sources), None
@@ -157,27 +192,35 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             self.log.error("No clean-process verdict: %s", exc)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-        disagreements = []
+        disagreements: list[str] = []
+        foreign: dict[str, list[str]] = {}
+        # The capture cell never ran: the kernel died (SurvivingExecute) or stopped early.
+        stopped = problem is not None and problem.mistake_id == "verification.notebook_stopped"
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("grade") and cell.cell_type == "code"):
                 continue
             grade_id = meta["grade_id"]
-            clean = (Verdict.from_json(verdicts[grade_id]) if verdicts is not None
-                     else Verdict(grade_id, False, problem.mistake_id))
-            kernel = cell_verdicts(cell)
+            clean = _clean_verdict(grade_id, verdicts, problem)
+            found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=stopped)
+            if found:
+                foreign[grade_id] = found
             disagrees = _kernel_passed(cell) != clean.passed
             if disagrees:
                 disagreements.append(grade_id)
-            if disagrees and verdicts is not None:  # the student and the TA both read why
-                clean = replace(clean, notes=(*clean.notes, OVERRIDDEN_NOTE))
-            if disagrees or not kernel or kernel[-1].mistake_id != clean.mistake_id:
-                cell.outputs = _outputs(clean)
+            if verdicts is not None and (disagrees or found):  # the student and the TA both read why
+                note = OVERRIDDEN_NOTE if disagrees else FOREIGN_OUTPUT_NOTE
+                clean = replace(clean, notes=(*clean.notes, note))
+            cell.outputs = _outputs(clean)
         resources[REVIEW_KEY] = {"verified": verdicts is not None,
                                  "tampered": disagreements if verdicts is not None else [],
+                                 "foreign_outputs": foreign,
                                  "problem": str(problem) if problem else None}
         if disagreements:
             self.log.warning("Kernel and clean-process verdicts disagree on %s", ", ".join(disagreements))
+        for grade_id, found in foreign.items():
+            self.log.warning("Test cell %s: the kernel wrote outputs the check did not: %s",
+                             grade_id, "; ".join(found))
         return nb, resources
 
     def _run(self, directory: Path, sources: list[str]) -> dict[str, dict]:
@@ -245,14 +288,32 @@ def _server() -> _VerdictServer:
 
 
 class FlagForReview(NbGraderPreprocessor):
-    """Mark the submission ``flagged`` in the gradebook when its verdict needs a human look."""
+    """Mark the submission ``flagged`` in the gradebook when its verdict needs a human look.
+
+    The reasons (:func:`review_reasons`) are logged and kept in the autograded notebook's
+    metadata under :data:`REVIEW_KEY`, so the TA who opens a flagged notebook sees why.
+    """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        review = resources.get(REVIEW_KEY, {})
-        if review.get("tampered") or not review.get("verified", True):
+        reasons = review_reasons(resources.get(REVIEW_KEY, {}))
+        if reasons:
             info = resources["nbgrader"]
+            self.log.warning("Flagged %s for review: %s", info["student"], "; ".join(reasons))
+            nb.metadata[REVIEW_KEY] = {"flagged": True, "reasons": reasons}
             with Gradebook(info["db_url"]) as gb:
                 notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
                 notebook.flagged = True
                 gb.db.commit()
         return nb, resources
+
+
+def review_reasons(review: Mapping) -> list[str]:
+    """Why a graded notebook needs a human look, one sentence each ([] when it does not)."""
+    reasons = []
+    if not review.get("verified", True):
+        reasons.append(f"the clean process could not verify the notebook ({review.get('problem')})")
+    if review.get("tampered"):
+        reasons.append("the kernel's verdict disagreed with the clean process on " + ", ".join(review["tampered"]))
+    for grade_id, found in (review.get("foreign_outputs") or {}).items():
+        reasons.append(f"test cell {grade_id}: " + "; ".join(found))
+    return reasons

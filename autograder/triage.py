@@ -10,16 +10,18 @@ earns credit for what runs. Two steps, both before any kernel starts:
   notebook holding the cells that can be recovered (sources and nbgrader metadata only;
   outputs are dropped), or raises :class:`Unreadable` with a reason;
 * :func:`restore_cells` lays the salvaged cells over the release: every graded or locked cell of
-  the release appears exactly once, in the release's order; the student's answer cells and any
-  cells they added are kept next to the cell they followed.
+  the release appears exactly once, in the release's order, with the release's type and
+  metadata (a flipped ``solution`` or ``grade`` flag, changed points or checksum are undone);
+  the student's answer cells and any cells they added are kept next to the cell they followed.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -62,6 +64,7 @@ REPAIR_TEXTS = {
     "dropped_cell": "dropped a cell that could not be read",
     "restored_cell": "restored the deleted cell '{cell}'",
     "duplicate_cell": "kept a duplicate or unknown cell '{cell}' as plain code",
+    "restored_metadata": "took the type and nbgrader metadata of cell '{cell}' from the release",
 }
 
 
@@ -159,22 +162,86 @@ class _Layout:
     extras: dict[str | None, list[NotebookNode]] = field(default_factory=dict)
 
 
+def _locked(cell: NotebookNode) -> bool:
+    meta = cell.metadata.get("nbgrader")
+    return isinstance(meta, Mapping) and meta.get("locked") is True
+
+
+# How strongly a student cell stands for a release cell, best first: its grade_id and cell id; its
+# grade_id and, for a locked cell, the release's source; its cell id alone (nbformat 4.5 ids survive
+# an edit of the metadata, so a renamed or swapped grade_id is still recognised); its grade_id alone
+# (a copy pasted in place of the original).
+_TIERS: tuple[Callable[[NotebookNode, str, NotebookNode], bool], ...] = (
+    lambda cell, gid, rel: _grade_id(cell) == gid and cell.get("id") == rel.get("id"),
+    lambda cell, gid, rel: _grade_id(cell) == gid and _locked(rel) and cell.source == rel.source,
+    lambda cell, gid, rel: cell.get("id") is not None and cell.get("id") == rel.get("id"),
+    lambda cell, gid, rel: _grade_id(cell) == gid,
+)
+
+
+def _match(student: list[NotebookNode], release: Mapping[str, NotebookNode]) -> dict[int, str]:
+    """Which student cell stands for which release cell: student cell index -> grade_id.
+
+    Each release cell gets at most one student cell and each student cell at most one release
+    cell; a better tier is settled for every cell before a weaker one is tried.
+    """
+    matched: dict[int, str] = {}
+    for tier in _TIERS:
+        for gid, rel in release.items():
+            if gid in matched.values():
+                continue
+            index = next((i for i, cell in enumerate(student) if i not in matched and tier(cell, gid, rel)), None)
+            if index is not None:
+                matched[index] = gid
+    return matched
+
+
+def _nbgrader_view(cell: NotebookNode) -> str:
+    """The nbgrader metadata and type of a cell as compared with the release (points as numbers)."""
+    meta = cell.metadata.get("nbgrader")
+    if isinstance(meta, Mapping):
+        meta = {k: float(v) if k == "points" and isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                for k, v in meta.items()}
+    return json.dumps([cell.cell_type, meta], sort_keys=True, default=str)
+
+
+def _as_release(cell: NotebookNode, rel: NotebookNode) -> NotebookNode:
+    """The student's ``cell`` with the release cell's type and metadata (nbgrader's included).
+
+    Every value nbgrader or nbclient reads from a cell's metadata comes from the release: the
+    grade, solution and locked flags, points, grade_id, checksum and schema version, and the
+    tags (``skip-execution`` would make nbclient skip a test cell, which nbgrader scores full).
+    """
+    if cell.cell_type == rel.cell_type:
+        kept = nbformat.from_dict(dict(cell))
+    else:
+        kept = _NEW_CELL[rel.cell_type](cell.source)
+    kept["metadata"] = nbformat.from_dict(copy.deepcopy(dict(rel.metadata)))
+    return kept
+
+
 def restore_cells(student: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[Repair]]:
     """The student's notebook with the release's marked cells each present once, in order.
 
-    A marked cell is one with an nbgrader ``grade_id``. For each, the student's first cell with
-    that id is kept (OverwriteCells later restores locked content from the gradebook); a missing
-    one is taken from the release. Duplicates and unmarked cells the student added stay, as
-    plain cells, after the marked cell they followed, so split answers still run.
+    A marked cell is one with an nbgrader ``grade_id``. For each, the student cell that stands
+    for it (:func:`_match`: by grade_id and cell id, see :data:`_TIERS`) is
+    kept with the release's type and metadata, whatever the student's copy said (OverwriteCells
+    later restores locked content from the gradebook); a missing one is taken from the release.
+    Duplicates and unmarked cells the student added stay, as plain cells without nbgrader
+    metadata, after the marked cell they followed, so split answers still run.
     """
     order = [gid for gid in map(_grade_id, release.cells) if gid]
     release_cells = {_grade_id(c): c for c in release.cells if _grade_id(c)}
+    matched = _match(list(student.cells), release_cells)
     layout, anchor, notes = _Layout(), None, []
-    for cell in student.cells:
+    for index, cell in enumerate(student.cells):
         gid = _grade_id(cell)
-        if gid in release_cells and gid not in layout.answers:
-            layout.answers[gid] = cell
-            anchor = gid
+        if index in matched:
+            anchor = matched[index]
+            rel = release_cells[anchor]
+            layout.answers[anchor] = _as_release(cell, rel)
+            if _nbgrader_view(cell) != _nbgrader_view(rel):
+                notes.append(Repair("restored_metadata", anchor))
             continue
         if "nbgrader" in cell.metadata:  # a duplicate, or metadata nbgrader cannot use
             cell = nbformat.from_dict({**cell, "metadata": {k: v for k, v in cell.metadata.items() if k != "nbgrader"}})
