@@ -89,17 +89,17 @@ def student_id_problem(student: str) -> str:
     return ""
 
 
-def inspect_folder(folder: Path, notebooks: Collection[str], *, max_entries: int = MAX_ENTRIES,
+def inspect_folder(folder: Path, notebooks: Collection[str] | None, *, max_entries: int = MAX_ENTRIES,
                    max_bytes: int = MAX_BYTES) -> Listing:
     """List ``folder`` without following links or opening a file; raise FolderRefused if unsafe.
 
     ``notebooks`` are the assignment's notebook names (``nn_basics``): a ``.ipynb`` file in the
     folder's top level with any other name is ignored, as nbgrader ignores it, and one of them
-    that is not a regular file (a folder named ``nn_basics.ipynb``) is refused. The walk stops
-    at the first problem or limit, so a folder of a million files costs at most ``max_entries``
-    directory entries.
+    that is not a regular file (a folder named ``nn_basics.ipynb``) is refused. ``None`` keeps
+    every notebook (the exchange copies them all). The walk stops at the first problem or
+    limit, so a folder of a million files costs at most ``max_entries`` directory entries.
     """
-    expected = {f"{name}.ipynb" for name in notebooks}
+    expected = {f"{name}.ipynb" for name in notebooks} if notebooks is not None else None
     files: list[tuple[str, int]] = []
     total = entries = 0
     with _opened_root(folder) as root_fd, _unreadable_as_refusal():
@@ -112,7 +112,8 @@ def inspect_folder(folder: Path, notebooks: Collection[str], *, max_entries: int
                 raise FolderRefused(f"{rel} is a symbolic link (links are not graded)")
             if kind not in ("file", "folder"):
                 raise FolderRefused(f"{rel} is a {kind}, not a file")
-            top_level_notebook = len(rel.parts) == 1 and rel.name in expected
+            top_level_notebook = len(rel.parts) == 1 and rel.name.endswith(".ipynb") and (
+                expected is None or rel.name in expected)
             if kind == "folder":
                 if top_level_notebook:
                     raise FolderRefused(f"{rel} is a folder, not a notebook file")
@@ -126,9 +127,9 @@ def inspect_folder(folder: Path, notebooks: Collection[str], *, max_entries: int
                 raise FolderRefused(f"the files are larger than {_size(max_bytes)} in total")
             files.append((rel.as_posix(), st.st_size))
     files.sort()
-    ignored = tuple(rel for rel, _ in files
-                    if "/" not in rel and rel.endswith(".ipynb") and rel not in expected)
-    present = tuple(rel for rel, _ in files if rel in expected)
+    top_notebooks = [rel for rel, _ in files if "/" not in rel and rel.endswith(".ipynb")]
+    ignored = tuple(rel for rel in top_notebooks if expected is not None and rel not in expected)
+    present = tuple(rel for rel in top_notebooks if rel not in ignored)
     return Listing(tuple(files), ignored, present)
 
 
