@@ -97,7 +97,8 @@ def test_a_changed_grader_re_grades_unchanged_submissions_without_force_and_says
 
     ledger = root / ".nn-autograder" / course.ASSIGNMENT / "ledger.jsonl"
     graders = [json.loads(line)["grader"] for line in ledger.read_text().splitlines()]
-    assert graders[0] == graders[1] != graders[2] == grader_identity(root).digest
+    assert len(graders) == 2  # the skipped run wrote no line
+    assert graders[0] != graders[1] == grader_identity(root).digest
     assert [r.status for r in grade_assignment(options).rows] == [Status.SKIPPED]
 
 
