@@ -12,7 +12,9 @@ nbgrader, Python and TensorFlow start-up are paid once per worker instead of onc
 submission. The submission's deadline and memory limit are enforced here, and what happened is
 classified into an :class:`~autograder.bulk.outcome.Outcome` for the coordinator. A file with
 no notebook to recover (0 bytes, binary, not JSON) is recorded as a zero with its reason before
-nbgrader or a kernel starts; the repairs made to a damaged but readable one are reported.
+nbgrader or a kernel starts; the repairs made to a damaged but readable one are reported. A
+given cell that fails with nothing of the student's before it is reported as a broken grading
+environment (:mod:`autograder.bulk.environment_check`), not as the student's zero.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ from ..submission_folder import (
     TIMESTAMP, FolderRefused, copy_accepted, inspect_folder, read_timestamp, student_id_problem,
 )
 from ..triage import REPAIRED, Unreadable, read_submission
-from .environment_check import given_cell_failure
 from .course_config import CourseConfig, environment, load_course_config
+from .environment_check import given_cell_failure
 from .gradebook_rows import RowChanges, courses, seed, sqlite_url, student_rows
 from .kernel_launch import KernelSession, forking, kernel_session
 from .outcome import Job, Outcome, Status
