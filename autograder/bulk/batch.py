@@ -141,9 +141,10 @@ def grade_assignment(options: BatchOptions) -> BatchReport:
                 progress.note(note)
             interrupted, stopped = False, ""
             try:
-                for sub in [s for s in todo if s.refusal]:
-                    _record(Outcome(sub.student, sub.digest, Status.FAILED, sub.refusal), ledger, writer,
-                            progress, rows, course.grader.digest)
+                for sub in [s for s in todo if s.refusal]:  # refused folders: a zero, no worker
+                    with _sigint_deferred():
+                        _record(Outcome(sub.student, sub.digest, Status.FAILED, sub.refusal), ledger, writer,
+                                progress, rows, course.grader.digest)
                 todo = [s for s in todo if not s.refusal]
                 if todo:
                     interrupted, stopped = _run(course, options, state, ledger, writer, todo, rows, progress)
