@@ -84,10 +84,13 @@ def _cell_before_setup_breaks_imports(nb: nbformat.NotebookNode) -> None:
     nb.cells.insert(first_code, nbformat.v4.new_code_cell("import sys\nsys.modules['scipy.special'] = None"))
 
 
+AXIS0_VERDICTS = expect(check_argmax_axis="argmax.axis0", check_accuracy_score="input.missing")  # 11 points
+
+# A refused folder (``failure``) is recorded as 0 whatever its answers would earn.
 CASES: list[HostileCase] = [
     # Stray notebooks are ignored, as nbgrader ignores them: the honest answer keeps its 15 points.
     HostileCase("f01_untitled_beside_correct", SOLUTION, expect(), prepare=_stray_empty_notebook),
-    HostileCase("f02_broken_strays_beside_axis0", AXIS0, expect(check_argmax_axis="argmax.axis0"),
+    HostileCase("f02_broken_strays_beside_axis0", AXIS0, AXIS0_VERDICTS,
                 prepare=_stray_broken_notebooks),
     # Links anywhere are refused before anything reads them: no solutions in autograded/ or feedback/.
     HostileCase("f03_notebook_links_to_source", SOLUTION, expect(), prepare=_notebook_links_to_source,
@@ -108,11 +111,17 @@ CASES: list[HostileCase] = [
     HostileCase("f11_folder_named_like_notebook", SOLUTION, expect(), prepare=_folder_named_like_the_notebook,
                 failure="nn_basics.ipynb is a folder, not a notebook file"),
     # Student ids nbgrader reads as a glob: "[f]12" matched "f12", whose notebook was graded in its place.
-    HostileCase("f12", AXIS0, expect(check_argmax_axis="argmax.axis0")),
+    HostileCase("f12", AXIS0, AXIS0_VERDICTS),
     HostileCase("[f]12", SOLUTION, expect(), failure="the student id '[f]12' contains [ ]"),
     HostileCase("f1?", SOLUTION, expect(), failure="the student id 'f1?' contains ?"),
     HostileCase("-f14", SOLUTION, expect(), failure="the student id '-f14' starts with '-'"),
     HostileCase("f15 ", SOLUTION, expect(), failure="the student id 'f15 ' starts or ends with white space"),
-    # Breaking the given import cell from one's own cell above it is no way out of a grade.
-    HostileCase("f16_cell_before_setup_breaks_imports", SOLUTION, expect(), mutate=_cell_before_setup_breaks_imports),
+    # Breaking the given import cell from one's own cell above it is no way out of a grade: numpy and
+    # TensorFlow were imported before the poisoned import failed, so the model is built and compiled
+    # (4 points), but no data was loaded and nothing after it could run.
+    HostileCase("f16_cell_before_setup_breaks_imports", SOLUTION,
+                expect(check_training="training.not_fitted", check_accuracy="input.missing",
+                       check_probability="input.missing", check_first_label="input.missing_upstream",
+                       check_argmax_axis="input.missing_upstream", check_accuracy_score="input.missing_upstream"),
+                mutate=_cell_before_setup_breaks_imports),
 ]

@@ -42,7 +42,7 @@ from traitlets.config import Config
 
 from .cluster import ClusterError, dask_client, total_threads
 from .course_config import CourseConfig, environment, load_course_config
-from .environment_check import ReleaseCells, release_cells
+from .environment_check import ReleaseCells, pipeline_reason, release_cells
 from .grader_identity import GraderHistory, GraderIdentity, grader_identity
 from .gradebook_rows import export_assignment
 from .gradebook_writer import GradebookWriter, with_busy_timeout
@@ -366,9 +366,7 @@ def _probe(client, course: _Course, folder: Path, job) -> None:
     if outcome.environment:
         raise EnvironmentBroken(outcome.reason)
     if outcome.status is not Status.GRADED:
-        raise EnvironmentBroken(f"grading environment broken, not a student mistake: the released notebook "
-                                f"could not be graded ({outcome.reason or outcome.status.value}); "
-                                "fix the grading environment, then grade again")
+        raise EnvironmentBroken(pipeline_reason(outcome.reason or outcome.status.value))
 
 
 def _record_finished(futures: dict[Future, Submission], ledger: Ledger, writer: GradebookWriter,

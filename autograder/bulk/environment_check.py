@@ -87,6 +87,22 @@ def environment_reason(grade_id: str, error: str) -> str:
             f"grading kernel ({error}); {fix}, then grade again")
 
 
+def pipeline_reason(error: str) -> str:
+    """The one line for a released notebook that nbgrader could not grade at all (the probe).
+
+    The grader's own side (the clean-process verdict) loads the data and imports the package
+    too, so the error names what is missing; the fix is chosen from its exception name.
+    """
+    if "DataError" in error or "FileNotFoundError" in error:
+        fix = _WHAT_TO_FIX["load_data"]
+    elif "ModuleNotFoundError" in error or "ImportError" in error:
+        fix = _WHAT_TO_FIX["setup"]
+    else:
+        fix = _GENERIC_FIX
+    return (f"grading environment broken, not a student mistake: the released notebook could not be "
+            f"graded ({error}); {fix}, then grade again")
+
+
 def _is_given(meta: Mapping) -> bool:
     return bool(meta.get("locked")) and not meta.get("solution") and not meta.get("grade") and bool(meta.get("grade_id"))
 
