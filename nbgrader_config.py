@@ -112,3 +112,9 @@ c.Sandbox.required = []                # e.g. ["uid", "net", "mount", "memory", 
 # Cell output kept in the graded notebook and the feedback (nbgrader's LimitOutput, in the chain).
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+
+# --- Exchange: collect without following links (autograder/exchange_collect.py) ----------
+# nbgrader's collect copies a student's inbound folder following links, as the instructor; a
+# link left in the exchange would bring the instructor's files into submitted/. CheckedCollect
+# refuses links, FIFOs, devices and oversized folders (docs/security.md).
+c.ExchangeFactory.collect = "autograder.exchange_collect.CheckedCollect"

@@ -24,6 +24,7 @@ from autograder import course
 _TIMING = re.compile(r"\d+(?:\.\d+)?(?:ms|us|µs|s)(?:/step)?|\b\d+:\d\d\b")
 _ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
 _KERNEL_PID = re.compile(r"ipykernel_\d+")
+DEAD_KERNEL = "DeadKernelError"  # the error SurvivingExecute gives the cell whose code killed the kernel
 
 
 def fresh_course(released: Path, dest: Path) -> Path:
@@ -103,6 +104,13 @@ def normalized_notebook(path: Path) -> dict:
     Dropped: cell execution timestamps. Normalised: how stream output was split into messages
     (it follows timing), progress-bar timings, object addresses and the kernel's pid in
     tracebacks. Everything else, verdict data and error text included, must be equal.
+
+    In the cell whose code killed the kernel (``os._exit``), only the death itself is kept: what
+    the kernel's IOPub thread managed to send before the process vanished is a race. nbclient
+    takes the cell's ``execution_count`` from the ``execute_input`` message, which a dying
+    kernel sends or not depending on thread scheduling (on a loaded machine the same
+    submission came back once with the count and once without), and likewise for any output
+    printed just before the exit. The grade does not depend on either.
     """
     nb = nbformat.read(path, as_version=4)
     cells = []
@@ -110,7 +118,11 @@ def normalized_notebook(path: Path) -> dict:
         meta = {k: v for k, v in cell.metadata.items() if k != "execution"}
         streams: dict[str, str] = {}
         others = []
-        for out in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        if any(o.get("output_type") == "error" and o.get("ename") == DEAD_KERNEL for o in outputs):
+            outputs = [o for o in outputs if o.get("ename") == DEAD_KERNEL]
+            cell = nbformat.from_dict({**cell, "execution_count": None})
+        for out in outputs:
             if out.output_type == "stream":
                 streams[out.name] = streams.get(out.name, "") + out.text
             else:

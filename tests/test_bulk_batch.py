@@ -156,7 +156,7 @@ def test_a_hanging_submission_is_stopped_and_recorded_as_zero(released_course, c
     assert report.exit_code == 0
 
 
-def test_the_state_folder_keeps_only_ledger_lock_and_logs(uninterrupted):
+def test_the_state_folder_keeps_only_ledger_graders_lock_and_logs(uninterrupted):
     root, _ = uninterrupted
     state = root / ".nn-autograder" / course.ASSIGNMENT
-    assert {p.split(os.sep)[0] for p in tree(state)} <= {"ledger.jsonl", "lock", "logs"}
+    assert {p.split(os.sep)[0] for p in tree(state)} <= {"ledger.jsonl", "graders.json", "lock", "logs"}

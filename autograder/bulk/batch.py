@@ -6,9 +6,16 @@ tasks in flight on the cluster, and records each outcome as it arrives (see
 :mod:`autograder.bulk.gradebook_writer`). Ctrl-C stops dispatching, records what the workers
 had already finished, and leaves everything else for the next run.
 
-State kept in the course directory, under ``.nn-autograder/<assignment>/``: the ledger, a lock
-held for the whole batch, the last batch's worker logs (``logs/``) and, during a batch only,
-the gradebook template and staging folder.
+Before the class is dispatched, one probe grades the released notebook itself through the
+same worker and kernel path: when the grading environment is broken (the kernel cannot import
+the package, the data is missing), that is said once, in one line, and nothing is graded.
+Folders refused by the checks of :mod:`autograder.submission_folder` are recorded as zeros
+here, without a worker.
+
+State kept in the course directory, under ``.nn-autograder/<assignment>/``: the ledger, the
+graders it was written by (``graders.json``), a lock held for the whole batch, the last
+batch's worker logs (``logs/``) and, during a batch only, the gradebook template, the probe's
+folder and the staging folder.
 """
 
 from __future__ import annotations
@@ -35,22 +42,30 @@ from traitlets.config import Config
 
 from .cluster import ClusterError, dask_client, total_threads
 from .course_config import CourseConfig, environment, load_course_config
+from .environment_check import ReleaseCells, pipeline_reason, release_cells
+from .grader_identity import GraderHistory, GraderIdentity, grader_identity
 from .gradebook_rows import export_assignment
 from .gradebook_writer import GradebookWriter, with_busy_timeout
 from .kernel_preload import imported_modules
 from .ledger import Entry, Ledger, ledger_path, state_dir
 from .outcome import Job, Outcome, Status
 from .progress import Progress
-from .submissions import Submission, find_submissions
+from .submissions import Submission, assignment_notebooks, find_submissions
 from .worker import grade_submission
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per submission; nbgrader's own per-cell timeout still applies
 MIN_IN_FLIGHT = 2  # tasks queued even before a remote cluster reports its workers
 INTERRUPTED = 130  # exit status after Ctrl-C, as shells report SIGINT
+ENVIRONMENT_BROKEN = 3  # exit status when the probe finds the grading environment broken
+PROBE_STUDENT = "nn-autograder-probe"  # the probe's student id, in a private gradebook only
 
 
 class BulkInputError(Exception):
     """Unusable input (course, assignment, options); the message is the one line the user sees."""
+
+
+class EnvironmentBroken(BulkInputError):
+    """The released notebook cannot be graded here: every submission would fail the same way."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +97,14 @@ class BatchReport:
     rows: list[ReportRow]
     interrupted: bool
     elapsed_s: float
+    notes: list[str] = field(default_factory=list)  # e.g. why unchanged submissions are re-graded
+    stopped: str = ""  # why the batch stopped early (a broken grading environment)
 
     @property
     def exit_code(self) -> int:
         if self.interrupted:
             return INTERRUPTED
-        return 1 if any(r.status is Status.ERROR for r in self.rows) else 0
+        return 1 if self.stopped or any(r.status is Status.ERROR for r in self.rows) else 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,10 @@ class _Course:
     assignment: str
     course_id: str
     submissions: list[Submission]
+    grader: GraderIdentity  # who grades now: part of every submission's resume key
+    notebooks: tuple[str, ...]  # the assignment's notebook names
+    release: list[Path]  # the released notebooks: the probe grades them
+    release_code: ReleaseCells
 
 
 def grade_assignment(options: BatchOptions) -> BatchReport:
@@ -110,17 +131,30 @@ def grade_assignment(options: BatchOptions) -> BatchReport:
     state = state_dir(course.config.root, course.assignment)
     with environment(course.config.env), _batch_lock(state):
         ledger = Ledger(ledger_path(course.config.root, course.assignment))
+        history = GraderHistory(state / "graders.json")
         writer = GradebookWriter(course.db_url, course.course_id, course.assignment, _autograded_path(course))
         try:
-            todo, rows = _plan(course, ledger, writer, options.force)
-            interrupted = False
-            if todo:
-                interrupted = _run(course, options, state, ledger, writer, todo, rows)
+            todo, rows, notes = _plan(course, ledger, writer, options.force, history)
+            history.remember(course.grader)
+            progress = Progress(len(todo), options.progress)
+            for note in notes:
+                progress.note(note)
+            interrupted, stopped = False, ""
+            try:
+                for sub in [s for s in todo if s.refusal]:  # refused folders: a zero, no worker
+                    with _sigint_deferred():
+                        _record(Outcome(sub.student, sub.digest, Status.FAILED, sub.refusal), ledger, writer,
+                                progress, rows, course.grader.digest)
+                todo = [s for s in todo if not s.refusal]
+                if todo:
+                    interrupted, stopped = _run(course, options, state, ledger, writer, todo, rows, progress)
+            finally:
+                progress.close()
         finally:
             writer.close()
     order = {s.student: i for i, s in enumerate(course.submissions)}
     ordered = sorted(rows.values(), key=lambda r: order[r.student])
-    return BatchReport(course.assignment, ordered, interrupted, time.monotonic() - started)
+    return BatchReport(course.assignment, ordered, interrupted, time.monotonic() - started, notes, stopped)
 
 
 # --- validation: read-only --------------------------------------------------------------
@@ -150,7 +184,18 @@ def _validate(options: BatchOptions) -> _Course:
         where = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
         matching = f" for students matching {options.students!r}" if options.students else ""
         raise BulkInputError(f"no submissions of {assignment}{matching} in {where}")
-    return _Course(config, coursedir, db_url, assignment, assignments[assignment], submissions)
+    release = sorted(Path(coursedir.format_path(coursedir.release_directory, ".", assignment)).glob("*.ipynb"))
+    return _Course(config, coursedir, db_url, assignment, assignments[assignment], submissions,
+                   grader_identity(root), assignment_notebooks(coursedir, assignment), release,
+                   _release_code(release))
+
+
+def _release_code(release: list[Path]) -> ReleaseCells:
+    try:
+        return release_cells(release)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
+        raise BulkInputError(f"cannot read the released notebook ({type(exc).__name__}: {exc}): "
+                             "run `nbgrader generate_assignment` again") from None
 
 
 def _gradebook_assignments(db_url: str) -> dict[str, str]:
@@ -187,26 +232,46 @@ def _autograded_path(course: _Course):
     return path
 
 
-def _plan(course: _Course, ledger: Ledger, writer: GradebookWriter,
-          force: bool) -> tuple[list[Submission], dict[str, ReportRow]]:
-    """Split the submissions into those to grade and those whose recorded grade still stands."""
+def _plan(course: _Course, ledger: Ledger, writer: GradebookWriter, force: bool,
+          history: GraderHistory) -> tuple[list[Submission], dict[str, ReportRow], list[str]]:
+    """Split the submissions into those to grade and those whose recorded grade still stands.
+
+    A grade stands only for the grader that computed it: an unchanged submission graded by
+    another grader (different checks, thresholds, messages or configuration) is re-graded, and
+    the returned notes say why.
+    """
     latest = ledger.latest()
     in_gradebook = {s.student.id for s in writer.gb.assignment_submissions(course.assignment)}
     todo, rows = [], {}
+    stale_grader: collections.Counter[str] = collections.Counter()
     for sub in course.submissions:
         entry = latest.get(sub.student)
         if not sub.has_notebook:
             rows[sub.student] = ReportRow(sub.student, Status.SKIPPED, "no notebook in the submission")
         elif not force and entry is not None and _still_valid(entry, sub, in_gradebook, writer):
-            rows[sub.student] = ReportRow(sub.student, Status.SKIPPED, f"unchanged since {entry.at}",
-                                          entry.score, entry.max_score)
+            if entry.grader == course.grader.digest:
+                rows[sub.student] = ReportRow(sub.student, Status.SKIPPED, f"unchanged since {entry.at}",
+                                              entry.score, entry.max_score)
+                continue
+            stale_grader[entry.grader] += 1
+            todo.append(sub)
+            rows[sub.student] = ReportRow(sub.student, None)
         else:
             todo.append(sub)
             rows[sub.student] = ReportRow(sub.student, None)
-    return todo, rows
+    known = history.load()
+    notes = [_regrade_note(n, known.get(digest), course.grader) for digest, n in sorted(stale_grader.items())]
+    return todo, rows, notes
+
+
+def _regrade_note(count: int, earlier: GraderIdentity | None, now: GraderIdentity) -> str:
+    what = ", ".join(now.differences(earlier)) if earlier else "its files were not recorded"
+    return (f"re-grading {count} unchanged submission{'s' if count != 1 else ''}: "
+            f"the grader changed since {'it was' if count == 1 else 'they were'} graded ({what})")
 
 
 def _still_valid(entry: Entry, sub: Submission, in_gradebook: set[str], writer: GradebookWriter) -> bool:
+    """The recorded outcome is of these files and is still in place (the grader is checked apart)."""
     return (entry.digest == sub.digest and entry.status in (Status.GRADED, Status.FAILED)
             and sub.student in in_gradebook
             and (entry.status is Status.FAILED or writer.autograded(sub.student).is_dir()))
@@ -216,8 +281,8 @@ def _still_valid(entry: Entry, sub: Submission, in_gradebook: set[str], writer: 
 
 
 def _run(course: _Course, options: BatchOptions, state: Path, ledger: Ledger, writer: GradebookWriter,
-         todo: list[Submission], rows: dict[str, ReportRow]) -> bool:
-    """Grade ``todo``; fill ``rows``; return True if interrupted."""
+         todo: list[Submission], rows: dict[str, ReportRow], progress: Progress) -> tuple[bool, str]:
+    """Grade ``todo``; fill ``rows``; return (interrupted, why it stopped early or "")."""
     batch = uuid.uuid4().hex[:12]
     _clear_leftovers(state)
     template = state / f"template-{batch}.db"
@@ -226,44 +291,91 @@ def _run(course: _Course, options: BatchOptions, state: Path, ledger: Ledger, wr
     export_assignment(writer.gb, course.assignment, template)
     preload = imported_modules(Path(course.coursedir.format_path(
         course.coursedir.source_directory, ".", course.assignment)).glob("*.ipynb"))
-    progress = Progress(len(todo), options.progress)
     pending = collections.deque(todo)
     futures: dict[Future, Submission] = {}
+    stopped = ""
+
+    def job(student: str, digest: str, before, folder: str | None = None) -> Job:
+        return Job(str(course.config.root), course.assignment, course.course_id, student, digest, batch,
+                   str(template), str(staging), before, preload, options.timeout or None,
+                   options.memory_limit, course.notebooks, course.release_code, folder)
+
     try:
         with dask_client(options.scheduler, options.workers, state / "logs") as client:
+            _probe(client, course, state / "probe" / batch, job)
             finished = as_completed()
 
             def dispatch() -> None:
                 limit = max(2 * total_threads(client), MIN_IN_FLIGHT)
-                while pending and finished.count() < limit:
+                while pending and not stopped and finished.count() < limit:
                     sub = pending.popleft()
-                    job = Job(str(course.config.root), course.assignment, course.course_id, sub.student,
-                              sub.digest, batch, str(template), str(staging), writer.rows(sub.student),
-                              preload, options.timeout or None, options.memory_limit)
-                    future = client.submit(grade_submission, job, key=f"grade-{batch}-{sub.student}",
-                                           pure=False, retries=1)
+                    future = client.submit(grade_submission, job(sub.student, sub.digest, writer.rows(sub.student)),
+                                           key=f"grade-{batch}-{sub.student}", pure=False, retries=1)
                     futures[future] = sub
                     finished.add(future)
 
             try:
                 dispatch()
                 for future in finished:
+                    outcome = _outcome(future, futures.pop(future))
+                    if outcome.environment:  # every later submission would fail the same way
+                        stopped = outcome.reason
+                        progress.note(f"stopped: {stopped}")
+                        rows[outcome.student] = ReportRow(outcome.student, Status.ERROR, outcome.reason)
+                        with _sigint_deferred():
+                            _record_finished(futures, ledger, writer, progress, rows, course.grader.digest)
+                        client.cancel(list(futures))
+                        break
                     with _sigint_deferred():
-                        _record(_outcome(future, futures.pop(future)), ledger, writer, progress, rows)
+                        _record(outcome, ledger, writer, progress, rows, course.grader.digest)
                     dispatch()
             except KeyboardInterrupt:
                 with _sigint_deferred():
-                    for future in [f for f in futures if f.done()]:  # finished on a worker: keep it
-                        _record(_outcome(future, futures.pop(future)), ledger, writer, progress, rows)
+                    _record_finished(futures, ledger, writer, progress, rows, course.grader.digest)
                     client.cancel(list(futures))
-                return True
+                return True, stopped
     except ClusterError as exc:
         raise BulkInputError(str(exc)) from None
     finally:
-        progress.close()
         template.unlink(missing_ok=True)
         shutil.rmtree(staging.parent, ignore_errors=True)
-    return False
+        shutil.rmtree(state / "probe", ignore_errors=True)
+    return False, stopped
+
+
+def _probe(client, course: _Course, folder: Path, job) -> None:
+    """Grade the released notebook through the same worker and kernel path; raise if that fails.
+
+    The release runs only the instructor's code (its answer cells raise NotImplementedError
+    at once), so any failure of its given cells, or of the pipeline itself, is the grading
+    environment's: every submission would fail the same way. It costs one short grading per
+    batch. Without a release (``nbgrader generate_assignment`` not run) there is nothing to probe.
+    """
+    if not course.release:
+        return
+    submitted = folder / course.assignment
+    submitted.mkdir(parents=True)
+    for notebook in course.release:
+        shutil.copyfile(notebook, submitted / notebook.name)
+    try:
+        outcome = client.submit(grade_submission, job(PROBE_STUDENT, "probe", None, str(submitted)),
+                                key=f"probe-{folder.name}", pure=False).result()
+    except Exception as exc:  # noqa: BLE001 - a worker that cannot even run the task
+        raise EnvironmentBroken(f"grading environment broken: the probe task failed on a worker "
+                                f"({type(exc).__name__}: {exc}); fix the workers, then grade again") from None
+    if outcome.environment:
+        raise EnvironmentBroken(outcome.reason)
+    if outcome.status is not Status.GRADED:
+        raise EnvironmentBroken(pipeline_reason(outcome.reason or outcome.status.value))
+
+
+def _record_finished(futures: dict[Future, Submission], ledger: Ledger, writer: GradebookWriter,
+                     progress: Progress, rows: dict[str, ReportRow], grader: str) -> None:
+    """Record what the workers already finished before the batch stops (an environment failure is not)."""
+    for future in [f for f in futures if f.done()]:
+        outcome = _outcome(future, futures.pop(future))
+        if not outcome.environment:
+            _record(outcome, ledger, writer, progress, rows, grader)
 
 
 def _outcome(future: Future, sub: Submission) -> Outcome:
@@ -274,7 +386,7 @@ def _outcome(future: Future, sub: Submission) -> Outcome:
 
 
 def _record(outcome: Outcome, ledger: Ledger, writer: GradebookWriter, progress: Progress,
-            rows: dict[str, ReportRow]) -> None:
+            rows: dict[str, ReportRow], grader: str) -> None:
     score = max_score = None
     status, reason = outcome.status, outcome.reason
     try:
@@ -282,7 +394,7 @@ def _record(outcome: Outcome, ledger: Ledger, writer: GradebookWriter, progress:
     except Exception as exc:  # noqa: BLE001 - e.g. the gradebook stayed locked: report, go on
         status = Status.ERROR
         reason = f"could not record the grade: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-    ledger.append(outcome, status, reason, score, max_score)
+    ledger.append(outcome, status, reason, score, max_score, grader)
     rows[outcome.student] = ReportRow(outcome.student, status, reason, score, max_score)
     detail = reason if status is not Status.GRADED else f"{score:g}/{max_score:g}" if score is not None else ""
     progress.advance(outcome.student, status, detail)
@@ -292,7 +404,7 @@ def _clear_leftovers(state: Path) -> None:
     """Templates and staged files of earlier batches that were killed before cleaning up."""
     for template in state.glob("template-*.db"):
         template.unlink(missing_ok=True)
-    for folder in ("staging", "logs"):
+    for folder in ("staging", "logs", "probe"):
         shutil.rmtree(state / folder, ignore_errors=True)
 
 

@@ -1,9 +1,10 @@
 """``python -m autograder grade [ASSIGNMENT]``: grade every submission of an assignment.
 
 Run in a course directory (or pass ``--course``). Exit status: 0 when every submission has a
-recorded grade (a crash, hang, memory overrun or unreadable notebook file is recorded as a zero
-with its reason), 1 when some submission could not be graded at all, 2 for unusable input, 130
-after Ctrl-C.
+recorded grade (a crash, hang, memory overrun, unreadable notebook file or refused folder is
+recorded as a zero with its reason), 1 when some submission could not be graded at all (or a
+broken grading environment stopped the batch midway), 2 for unusable input, 3 when the probe
+found the grading environment broken before any submission was graded, 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from .batch import DEFAULT_TIMEOUT, BatchOptions, BulkInputError, grade_assignment
+from .batch import DEFAULT_TIMEOUT, ENVIRONMENT_BROKEN, BatchOptions, BulkInputError, EnvironmentBroken, grade_assignment
 from .report import summary
 
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -70,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
                            memory_limit=args.memory_limit, db_url=args.db_url, scheduler=args.scheduler)
     try:
         report = grade_assignment(options)
+    except EnvironmentBroken as exc:
+        print(f"nn-autograder grade: {exc}", file=sys.stderr)
+        return ENVIRONMENT_BROKEN
     except BulkInputError as exc:
         print(f"nn-autograder grade: error: {exc}", file=sys.stderr)
         return 2

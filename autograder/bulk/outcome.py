@@ -10,6 +10,7 @@ import datetime
 import enum
 from dataclasses import dataclass
 
+from .environment_check import ReleaseCells
 from .gradebook_rows import RowChanges, StudentRows
 
 
@@ -34,6 +35,9 @@ class Job:
     preload: tuple[str, ...]  # modules the kernel zygote imports
     timeout: float | None  # seconds for the whole submission
     memory_limit: int | None  # bytes of address space per kernel
+    notebooks: tuple[str, ...] = ()  # the assignment's notebook names: any other .ipynb is ignored
+    release: ReleaseCells = ReleaseCells()  # the release's own code, to tell a broken environment
+    folder: str | None = None  # grade this folder instead of submitted/<student>/<assignment>
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,4 @@ class Outcome:
     timestamp: datetime.datetime | None = None  # the submission's timestamp.txt, for a recorded zero
     wall_s: float = 0.0
     kernel_cpu_s: float = 0.0  # CPU time of the submission's kernels
+    environment: bool = False  # ERROR caused by the grading environment: the batch stops

@@ -55,6 +55,12 @@ class Progress:
                               f"{' ' + detail if detail else ''} (ETA {self.eta()})\n")
         self.stream.flush()
 
+    def note(self, text: str) -> None:
+        """One line the instructor must read (why the batch re-grades, or stopped), above the bar."""
+        prefix = "\r" if self.tty else ""
+        self.stream.write(f"{prefix}{text}\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.tty and self.done:
             self.stream.write("\n")

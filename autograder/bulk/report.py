@@ -21,6 +21,10 @@ def summary(report: BatchReport) -> str:
         counts[LABELS[row.status]] += 1
     totals = ", ".join(f"{label} {n}" for label, n in counts.items() if n)
     head = f"{report.assignment}: {len(report.rows)} submissions in {duration(report.elapsed_s)}: {totals}"
+    for note in report.notes:
+        head += f"\n{note}"
+    if report.stopped:
+        head += f"\nStopped: {report.stopped}"
     if report.interrupted:
         head += "\nInterrupted: finished grades are recorded; run the same command again to grade the rest."
     table = [("student", "status", "score", "reason")]

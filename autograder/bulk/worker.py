@@ -12,7 +12,9 @@ nbgrader, Python and TensorFlow start-up are paid once per worker instead of onc
 submission. The submission's deadline and memory limit are enforced here, and what happened is
 classified into an :class:`~autograder.bulk.outcome.Outcome` for the coordinator. A file with
 no notebook to recover (0 bytes, binary, not JSON) is recorded as a zero with its reason before
-nbgrader or a kernel starts; the repairs made to a damaged but readable one are reported.
+nbgrader or a kernel starts; the repairs made to a damaged but readable one are reported. A
+given cell that fails with nothing of the student's before it is reported as a broken grading
+environment (:mod:`autograder.bulk.environment_check`), not as the student's zero.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
+from ..submission_folder import (
+    TIMESTAMP, FolderRefused, copy_accepted, inspect_folder, read_timestamp, student_id_problem,
+)
 from ..triage import REPAIRED, Unreadable, read_submission
 from .course_config import CourseConfig, environment, load_course_config
+from .environment_check import given_cell_failure
 from .gradebook_rows import RowChanges, courses, seed, sqlite_url, student_rows
 from .kernel_launch import KernelSession, forking, kernel_session
 from .outcome import Job, Outcome, Status
@@ -59,22 +65,38 @@ def _course_config(root: str, batch: str) -> CourseConfig:
 
 
 def grade_submission(job: Job) -> Outcome:
-    """Grade ``job``'s submission with nbgrader; never raises for a problem of the submission."""
+    """Grade ``job``'s submission with nbgrader; never raises for a problem of the submission.
+
+    The submitted folder is checked again here (it may have changed since the coordinator
+    listed it) and copied, file by file without following links, into a private folder that
+    nbgrader reads instead: nothing nbgrader does can then reach a link, a FIFO or a file the
+    check did not accept.
+    """
     started = time.perf_counter()
     course = _course_config(job.root, job.batch)
     coursedir = CourseDirectory(config=Config(course.config), root=job.root)
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, job.student, job.assignment))
-    try:
-        timestamp = _timestamp(submitted)
-    except ValueError as exc:  # nbgrader would stop on it too; the instructor must fix the file
-        return Outcome(student=job.student, digest=job.digest, status=Status.ERROR, reason=str(exc),
-                       wall_s=time.perf_counter() - started)
-    unreadable = _unreadable(submitted)
-    if unreadable:
-        return Outcome(student=job.student, digest=job.digest, status=Status.FAILED, reason=unreadable,
-                       timestamp=timestamp, wall_s=time.perf_counter() - started)
+    submitted = Path(job.folder) if job.folder else Path(
+        coursedir.format_path(coursedir.submitted_directory, job.student, job.assignment))
     scratch = Path(tempfile.mkdtemp(prefix="nn-autograder-task-"))
     try:
+        snapshot = scratch / "submitted" / job.student / job.assignment
+        try:
+            refusal = student_id_problem(job.student)
+            if refusal:
+                raise FolderRefused(refusal)
+            listing = inspect_folder(submitted, job.notebooks)
+            copy_accepted(submitted, listing, snapshot)
+            timestamp = _timestamp(snapshot)
+        except FolderRefused as exc:
+            return Outcome(student=job.student, digest=job.digest, status=Status.FAILED, reason=str(exc),
+                           wall_s=time.perf_counter() - started)
+        except ValueError as exc:  # nbgrader would stop on it too; the instructor must fix the file
+            return Outcome(student=job.student, digest=job.digest, status=Status.ERROR, reason=str(exc),
+                           wall_s=time.perf_counter() - started)
+        unreadable = _unreadable(snapshot, listing.notebooks)
+        if unreadable:
+            return Outcome(student=job.student, digest=job.digest, status=Status.FAILED, reason=unreadable,
+                           timestamp=timestamp, wall_s=time.perf_counter() - started)
         db = scratch / "gradebook.db"
         shutil.copyfile(job.template, db)
         url = sqlite_url(db)
@@ -85,7 +107,7 @@ def grade_submission(job: Job) -> Outcome:
             error: BaseException | None = None
             with kernel_session(session), _captured(log) as logger:
                 try:
-                    _autograde(course, job, url, logger)
+                    _autograde(course, job, url, logger, scratch / "submitted")
                 except (Exception, SystemExit) as exc:  # noqa: BLE001 - nbgrader reports per submission
                     error = exc
             with Gradebook(url, job.course_id) as gb:
@@ -94,6 +116,11 @@ def grade_submission(job: Job) -> Outcome:
         staged = Path(job.staging) / job.student / job.assignment
         status, reason = _classify(job, session, error, log.getvalue(), staged)
         completed = error is None and staged.is_dir() and after is not None
+        broken = given_cell_failure(staged, job.release, listing) if completed else ""
+        if broken:
+            return Outcome(student=job.student, digest=job.digest, status=Status.ERROR, reason=broken,
+                           environment=True, wall_s=time.perf_counter() - started,
+                           kernel_cpu_s=session.cpu_seconds())
         return Outcome(
             student=job.student, digest=job.digest, status=status, reason=reason,
             changes=RowChanges(job.before, after, new_courses) if completed else None,
@@ -104,9 +131,14 @@ def grade_submission(job: Job) -> Outcome:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _unreadable(submitted: Path) -> str:
-    """Why a submitted notebook holds nothing to grade, or "" (read without nbgrader or a kernel)."""
-    for path in sorted(submitted.glob("*.ipynb")):
+def _unreadable(snapshot: Path, notebooks: tuple[str, ...]) -> str:
+    """Why a submitted notebook holds nothing to grade, or "" (read without nbgrader or a kernel).
+
+    Only the assignment's notebooks are read: nbgrader skips any other (an empty
+    ``Untitled.ipynb`` beside a good notebook must not cost the student their grade).
+    """
+    for name in notebooks:
+        path = snapshot / name
         try:
             with path.open("rb") as stream:
                 read_submission(stream)
@@ -124,10 +156,14 @@ def _seed(url: str, job: Job) -> list[str]:
         return courses(gb)
 
 
-def _autograde(course: CourseConfig, job: Job, db_url: str, logger: logging.Logger) -> None:
-    """Run nbgrader's Autograde converter for one student, writing into the staging directory."""
+def _autograde(course: CourseConfig, job: Job, db_url: str, logger: logging.Logger, submitted: Path) -> None:
+    """Run nbgrader's Autograde converter for one student on the checked copy ``submitted``.
+
+    Its output goes into the staging directory.
+    """
     config = Config(course.config)
     coursedir = CourseDirectory(config=config, root=job.root)
+    coursedir.submitted_directory = str(submitted)  # absolute: nbgrader's path join keeps it
     coursedir.assignment_id = job.assignment
     coursedir.student_id = job.student
     coursedir.db_url = db_url
@@ -148,19 +184,20 @@ def _timestamp(submitted: Path) -> datetime.datetime | None:
 
     Raises ValueError for a file nbgrader cannot parse. nbgrader's own reader then calls a
     ``fail`` method its CourseDirectory does not have, so the only message would be an
-    AttributeError; checking first gives the instructor the file and what to do.
+    AttributeError; checking first gives the instructor the file and what to do. The file is
+    read with a size cap and without blocking (:func:`read_timestamp`).
     """
-    path = submitted / "timestamp.txt"
     try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+        raw = read_timestamp(submitted)
+    except FolderRefused as exc:
+        raise ValueError(f"cannot read {TIMESTAMP} ({exc}): correct or delete it, then grade again") from None
+    if raw is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path.name} ({exc}): correct or delete it, then grade again") from None
+    text = raw.strip()
     try:
         return parse_utc(text) if text else None
     except (ValueError, OverflowError):
-        raise ValueError(f"{path.name} is not a time nbgrader can parse ({text[:40]!r}): "
+        raise ValueError(f"{TIMESTAMP} is not a time nbgrader can parse ({text[:40]!r}): "
                          "correct or delete it, then grade again") from None
 
 
