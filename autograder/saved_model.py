@@ -352,7 +352,7 @@ def _dim(value: object) -> int | None:
 
 
 def _shape_of(value: object) -> tuple | None:
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, (list, tuple)) or not value:
         return None
     return tuple(_dim(d) for d in value[1:])
 
@@ -364,7 +364,7 @@ def _product(shape: tuple) -> int | None:
 
 
 def _pair(value: object) -> tuple:
-    if isinstance(value, list) and len(value) == 2:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
         return tuple(value)
     return (value, value)
 
