@@ -7,11 +7,13 @@ instead of about 7 s for a new interpreter). The child loads the artifacts (the 
 Keras' ``safe_mode``), runs every check in full and answers.
 
 Protocol, one JSON document per line: the client writes ``{"artifacts": DIR, "sources": [...]}``
-(plus, from the sandbox, ``plan``, ``env`` and ``time_limit``: see
-:mod:`autograder.sandbox.clean_box`) to the server's stdin and reads
-``{"verdicts": {check_id: verdict}}`` or ``{"error": text}`` from its stdout. Each child confines
-itself (uid, namespaces, memory cap) before it reads anything the kernel wrote. ``-I`` keeps the submission's folder and ``PYTHON*`` variables out of
+to the server's stdin and reads ``{"verdicts": {check_id: verdict}}`` or ``{"error": text}``
+from its stdout. ``-I`` keeps the submission's folder and ``PYTHON*`` variables out of
 ``sys.path``, so a student file named ``numpy.py`` cannot shadow a library here.
+
+Confinement: a request also carries ``plan``, ``env``, ``data_budget`` and ``time_limit`` (from
+:mod:`autograder.sandbox.clean_box`). The child applies the plan (uid, namespaces, cgroups,
+rlimits) before it reads anything the kernel wrote; the parent kills it at the time limit.
 """
 
 from __future__ import annotations
