@@ -206,6 +206,7 @@ class _VerdictServer:
         from .sandbox.manager import Sandbox
 
         self.settings = Sandbox(config=config) if config is not None else Sandbox()
+        self.warned = False
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", "autograder.clean_process"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         atexit.register(self.close)
@@ -216,7 +217,8 @@ class _VerdictServer:
             from .sandbox.clean_box import CleanBox
 
             box = CleanBox(self.settings, self.settings.log)  # may refuse: c.Sandbox.required
-        else:
+        elif not self.warned:
+            self.warned = True
             self.settings.log.warning("The clean process is not confined (c.Sandbox.enabled = False)")
         try:
             limit = min(timeout, self.settings.clean_time_limit or timeout)
