@@ -108,7 +108,7 @@ class Context:
             raise Mistake("input.missing", name=name, cell=cell)
         value = self.namespace[name]
         if isinstance(value, Unreadable):  # the clean process could not carry it over
-            raise Mistake("input.unreadable", name=name, reason=value.reason)
+            raise Mistake(value.mistake_id, name=name, reason=value.reason, **value.fields)
         return value
 
     def has(self, name: str) -> bool:

@@ -134,6 +134,31 @@ MISTAKES: dict[str, MistakeText] = {
         ("`{name}` could not be read for grading ({reason}).",
          "Build the model from standard Keras layers only, and store plain numbers or numeric arrays, as in the lesson."),
     ),
+    # The saved model, as the clean process reads it (autograder.saved_model).
+    "model.too_large": _m(
+        ("`model` の設定が、この練習のモデルに必要な大きさを大きく超えているため ({reason})、採点用に読み込みませんでした。",
+         "この練習のモデルは `Dense(10)` が 1 層だけ (パラメータ 7,850 個) です。隠れ層や大きな層を外してください。"),
+        ("`model` declares far more than this exercise's model needs ({reason}), so it was not loaded for grading.",
+         "This exercise's model is a single `Dense(10)` layer (7,850 parameters). Remove the hidden or oversized layers."),
+    ),
+    "model.unsupported_component": _m(
+        ("`model` を採点用に読み込めませんでした: {component} が Python のコード ({detail}) で、Keras の標準の部品ではありません。",
+         "`Lambda` 層や自分で定義した関数・クラスを使わず、`tf.keras.layers.Dense(10)` や `activation='softmax'` などの標準の部品でモデルを作ってください。"),
+        ("`model` could not be loaded for grading: {component} is Python code ({detail}), not a standard Keras part.",
+         "Build the model without `Lambda` layers or functions and classes of your own: use standard parts such as `tf.keras.layers.Dense(10)` or `activation='softmax'`."),
+    ),
+    "model.unexpected_layer_kind": _m(
+        ("`model` に、この練習では使わない種類の層 {layer} があるため、採点用に読み込みませんでした。",
+         "`tf.keras.Sequential([tf.keras.layers.Dense(10)])` にしてください。"),
+        ("`model` contains a kind of layer this exercise does not use ({layer}), so it was not loaded for grading.",
+         "Use `tf.keras.Sequential([tf.keras.layers.Dense(10)])`."),
+    ),
+    "model.compile_component_unreadable": _m(
+        ("`model.compile` の `{role}=` に渡したもの ({detail}) を採点用に読み込めませんでした。Keras の標準の部品ではありません。",
+         "損失関数は `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)`、最適化手法は `'adam'`、評価指標は `['accuracy']` のように、Keras の標準の部品を渡してください。"),
+        ("What was passed as `{role}=` to `model.compile` ({detail}) could not be read for grading: it is not a standard Keras part.",
+         "Pass standard Keras parts: `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` as the loss, `'adam'` as the optimizer, `['accuracy']` as the metrics."),
+    ),
     "verification.notebook_stopped": _m(
         ("ノートブックが最後まで実行されなかったため (途中でカーネルが停止しました)、採点結果を検証できませんでした。",
          "ノートブックを上から最後まで、カーネルを止めずに実行できるか確かめてください (`sys.exit()` などは使わないでください)。"),
@@ -518,6 +543,11 @@ NOTES: dict[str, dict[str, str]] = {
     "verdict.foreign_output": {
         "ja": "⚠ この採点セルに、チェック以外のコードが出力を書き込んでいました。その出力は採点に使わずに取り除き、この提出物を確認対象にしました。",
         "en": "⚠ Code other than the check wrote output into this test cell. That output was removed and not used for grading, and this submission is flagged for review.",
+    },
+    # Added by a check that was decided without the model (the clean process could not rebuild it).
+    "verdict.without_model": {
+        "ja": "`model` を採点用に読み込めなかったため、この判定はあなたの `probability` と採点側のテストデータだけから行いました。",
+        "en": "`model` could not be loaded for grading, so this verdict was reached from your `probability` and the grader's test data alone.",
     },
     "loss.softmax_equivalent": {
         "ja": "出力層の softmax と `from_logits=False` の組み合わせは、教材の形 (出力はロジット、`from_logits=True`) と同じ意味なので正解とします。",

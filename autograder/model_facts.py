@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import keras
 
+from .saved_model import FUNCTION_ALIASES
+
 # Layers without weights that may stand in the lesson's model without changing it.
 _NEUTRAL_LAYERS = ("InputLayer", "Flatten")
 _ACTIVATION_LAYERS = ("Activation", "Softmax", "ReLU")
@@ -36,11 +38,13 @@ def flat_layers(model: keras.Model) -> list[keras.layers.Layer]:
 
 
 def _activation_name(activation: object) -> str:
+    """Keras' name for an activation: ``tf.nn.softmax`` (``softmax_v2``) is ``softmax``."""
     if activation is None:
         return "linear"
     if isinstance(activation, str):
-        return activation
-    return getattr(activation, "__name__", type(activation).__name__).lower()
+        return FUNCTION_ALIASES.get(activation, activation)
+    name = getattr(activation, "__name__", type(activation).__name__).lower()
+    return FUNCTION_ALIASES.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,10 @@ def _metric_names(metrics: object) -> set[str]:
     if isinstance(metrics, str):
         return {metrics.lower()}
     if isinstance(metrics, dict):
-        if "class_name" in metrics:
-            return {str(metrics["class_name"]).lower(), str(metrics.get("config", {}).get("name", "")).lower()}
+        if "class_name" in metrics:  # a serialized object, or a function saved by its name
+            inner = metrics.get("config")
+            name = inner if isinstance(inner, str) else (inner or {}).get("name", "") if isinstance(inner, dict) else ""
+            return {str(metrics["class_name"]).lower(), str(name).lower()}
         return set().union(*(_metric_names(v) for v in metrics.values())) if metrics else set()
     if isinstance(metrics, (list, tuple)):
         return set().union(*(_metric_names(v) for v in metrics)) if metrics else set()

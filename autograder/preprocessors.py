@@ -91,7 +91,7 @@ class InjectCapture(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         directory = prepare_artifact_dir()  # mode 0700, unpredictable name; the sandboxed kernel may write it
         resources[ARTIFACTS_KEY] = directory
-        _server()  # start (or reuse) the clean-process server now: it warms up while the kernel runs
+        _server(self.config)  # start (or reuse) the clean-process server now: it warms up while the kernel runs
         cell = new_code_cell(
             f"__import__('autograder.artifacts').artifacts.save_artifacts(globals(), {directory!r})")
         # The mark is a secret of this run: a student's cell that carries the key is not taken
@@ -232,19 +232,52 @@ class CleanProcessVerdict(NbGraderPreprocessor):
         return answer["verdicts"]
 
 
+# --- the clean-process server and its confinement (owned with autograder/sandbox/clean_box.py) ---
+
+
 class _VerdictServer:
     """Client of ``python -I -m autograder.clean_process``, started once per grading process.
 
     A long-lived grader (``nbgrader autograde`` over a class, or a bulk-grading worker) pays
-    the server's start-up once; every notebook is then checked in a freshly forked child.
+    the server's start-up once; every notebook is then checked in a freshly forked child,
+    confined like the grading kernel (``c.Sandbox``; see :mod:`autograder.sandbox.clean_box`):
+    each request gets its own uid, cgroups and launch plan, which the child applies before it
+    reads the artifacts, and which are torn down when it has answered.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, config=None) -> None:
+        from .sandbox.manager import Sandbox
+
+        self.settings = Sandbox(config=config) if config is not None else Sandbox()
+        self.warned = False
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", "autograder.clean_process"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         atexit.register(self.close)
 
     def ask(self, request: dict, timeout: float) -> dict:
+        box = None
+        if self.settings.enabled:
+            from .sandbox.clean_box import CleanBox
+
+            box = CleanBox(self.settings, self.settings.log)  # may refuse: c.Sandbox.required
+        elif not self.warned:
+            self.warned = True
+            self.settings.log.warning("The clean process is not confined (c.Sandbox.enabled = False)")
+        try:
+            limit = min(timeout, self.settings.clean_time_limit or timeout)
+            request = {**request, "time_limit": limit}
+            if box is not None:
+                box.hand_over(Path(request["artifacts"]))
+                request.update(plan=box.plan, env=box.env, data_budget=box.data_budget)
+            answer = self._exchange(request, limit + 60)  # the server kills the child at ``limit``
+            if "error" in answer and box is not None and box.memory_note():
+                answer["error"] += f": {box.memory_note()}"
+            return answer
+        finally:
+            if box is not None:
+                box.close()
+
+    def _exchange(self, request: dict, timeout: float) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
@@ -278,13 +311,23 @@ class _VerdictServer:
 
 
 _SERVER: _VerdictServer | None = None
+_SERVER_CONFIG = None  # the configuration of the last preprocessor that asked for the server
 
 
-def _server() -> _VerdictServer:
-    global _SERVER
+def _server(config=None) -> _VerdictServer:
+    global _SERVER, _SERVER_CONFIG
+    if config is not None:
+        _SERVER_CONFIG = config
     if _SERVER is None or not _SERVER.alive():
-        _SERVER = _VerdictServer()
+        _SERVER = _VerdictServer(_SERVER_CONFIG)
+    elif config is not None:  # same server, this notebook's settings
+        from .sandbox.manager import Sandbox
+
+        _SERVER.settings = Sandbox(config=config)
     return _SERVER
+
+
+# --- end of the clean-process server ---
 
 
 class FlagForReview(NbGraderPreprocessor):

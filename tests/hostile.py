@@ -117,8 +117,11 @@ CASES: list[HostileCase] = [
     HostileCase("h24_huge_model", {**SOLUTION, "practice10": P10.replace(
         "tf.keras.layers.Dense(10)", "tf.keras.layers.Dense(3000, activation='relu'),\n    tf.keras.layers.Dense(10)").replace("epochs=5", "epochs=1")},
                 # The kernel passes the compile and fit checks; the clean process cannot take a
-                # model this large, so the two disagree and a TA is told.
-                everything("input.unreadable"), flagged=True),
+                # model this large, so the two disagree and a TA is told. The checks on the
+                # student's own arrays are still decided, on the verified probability table.
+                expect(**{c: "input.unreadable" for c in ("check_architecture", "check_loss", "check_training",
+                                                          "check_accuracy", "check_probability")}),
+                flagged=True),
     HostileCase("h25_pickled_object", {**SOLUTION, "practice12": P12 + "\nimport fractions\naccuracy = fractions.Fraction(9, 10)"},
                 expect(check_accuracy_score="input.unreadable")),
 ]

@@ -362,6 +362,7 @@ def test_solution_gets_full_marks_under_plain_nbgrader_autograde(tmp_path):
     proc = course.run_nbgrader(root, "autograde", course.ASSIGNMENT, "--create", "--force")
     log = proc.stdout + proc.stderr
     assert "Sandbox for grading kernels: uid: uid/gid" in log
+    assert "Sandbox for the clean process: uid: uid/gid" in log  # its checking child is confined too
     assert "NOT active" not in log
     results = course.autograded_results(root, "alice")
     assert results and all(r.score == r.max_score for r in results.values()), {

@@ -102,6 +102,11 @@ class Sandbox(LoggingConfigurable):
     ], help="Grader environment variables the kernel gets (trailing * = prefix)").tag(config=True)
     required = List(Unicode(), help=f"Mechanisms that must be active, else grading stops: "
                                     f"any of {MECHANISMS}").tag(config=True)
+    clean_memory_limit = Integer(2 * GiB, help="Bytes of memory one clean-process child may add to "
+                                               "what it inherits from its server (cgroup and "
+                                               "RLIMIT_DATA)").tag(config=True)
+    clean_time_limit = Integer(600, help="Wall-clock seconds one clean-process child may take to "
+                                         "check a notebook; it is killed after that").tag(config=True)
 
     @default("root_dir")
     def _root_dir_default(self) -> str:
@@ -345,6 +350,75 @@ def stage_data(data_dir: Path, network: bool) -> dict[str, str]:
     return env
 
 
+def interpreter_reachable() -> bool:
+    """Without a mount namespace, another uid needs "other" access to the interpreter."""
+    for path in {os.path.realpath(sys.executable), sys.base_prefix, sys.prefix}:
+        parts = Path(path).parts
+        for i in range(1, len(parts) + 1):
+            mode = os.stat(os.path.join(*parts[:i])).st_mode
+            if not mode & 0o001:
+                return False
+    return True
+
+
+def hidden_paths(settings: Sandbox) -> list[str]:
+    """Grader-only paths a sandboxed process must not see: course root, exchange, gradebook, homes."""
+    s = settings
+    config = s.config
+    paths = [os.getcwd(), os.path.expanduser("~"), pwd.getpwuid(0).pw_dir, *s.hide_paths]
+    course_root = config.get("CourseDirectory", {}).get("root")
+    if isinstance(course_root, str) and course_root:
+        paths.append(course_root)
+    exchange = config.get("Exchange", {}).get("root")
+    paths.append(exchange if isinstance(exchange, str) and exchange else "/srv/nbgrader/exchange")
+    db_url = config.get("CourseDirectory", {}).get("db_url")
+    if isinstance(db_url, str) and db_url.startswith("sqlite:///"):
+        paths.append(db_url[len("sqlite:///"):])
+    hidden = []
+    for p in paths:
+        real = os.path.realpath(os.path.expanduser(p))
+        if real in SYSTEM_DIRS or not os.path.lexists(real):
+            continue
+        hidden.append(real)
+    return sorted(set(hidden))
+
+
+def mount_plan(settings: Sandbox, host_info: Host, *, readable: list[str], writable: list[str],
+               stage: str, log) -> dict[str, Any]:
+    """The mount part of a launch plan: hide grader paths, private scratch, expose what is needed.
+
+    Shared by the grading kernel and the clean-process children: both see the Python
+    installation, this package and ``readable`` read-only, ``writable`` read-write, and
+    nothing of the course.
+    """
+    s = settings
+    import autograder
+
+    prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                os.path.dirname(os.path.realpath(sys.executable))]
+    real_prefixes = [os.path.realpath(p) for p in prefixes]
+    # sys.path entries inside the installation (site-packages, .pth additions there); a script's
+    # own folder or a test runner's additions are not exposed unless configured.
+    in_prefix = [p for p in sys.path if os.path.isabs(p) and os.path.exists(p)
+                 and any(_under(os.path.realpath(p), r) for r in real_prefixes)]
+    python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
+    needed = [*prefixes, *in_prefix, *python_path, str(Path(autograder.__file__).parent),
+              *readable, *s.readable_paths]
+    hidden = hidden_paths(s)
+    shown = []
+    for p in {os.path.realpath(p) for p in needed}:
+        if p in hidden:  # exposing it would undo the hiding: hiding wins
+            if p in s.readable_paths or p in python_path:
+                log.warning("sandbox: %s is both readable and hidden; it stays hidden", p)
+            continue
+        shown.append(p)
+    shown = _collapse(shown)
+    expose = [[p, False] for p in shown] + [[p, True] for p in writable]
+    scratch = sorted({os.path.realpath(d) for d in SCRATCH_DIRS if os.path.isdir(d)})
+    return {"hide": hidden, "scratch": [[d, s.scratch_size] for d in scratch],
+            "expose": expose, "stage": stage, "hidepid": bool(host_info.probe.get("hidepid"))}
+
+
 # --- one kernel's sandbox ---------------------------------------------------------------------
 
 
@@ -407,14 +481,7 @@ class KernelBox:
     # -- set-up -----------------------------------------------------------------------------
 
     def _interpreter_reachable(self) -> bool:
-        """Without a mount namespace, the kernel's uid needs "other" access to the interpreter."""
-        for path in {os.path.realpath(sys.executable), sys.base_prefix, sys.prefix}:
-            parts = Path(path).parts
-            for i in range(1, len(parts) + 1):
-                mode = os.stat(os.path.join(*parts[:i])).st_mode
-                if not mode & 0o001:
-                    return False
-        return True
+        return interpreter_reachable()
 
     def _revoke_stale(self, uid: int) -> None:
         """A crashed grader's directories for this uid: take them back (artifacts) or remove them."""
@@ -515,54 +582,10 @@ class KernelBox:
         out.update(data_env)
         return out
 
-    def _hidden_paths(self) -> list[str]:
-        s = self.settings
-        config = s.config
-        paths = [os.getcwd(), os.path.expanduser("~"), pwd.getpwuid(0).pw_dir, *s.hide_paths]
-        course_root = config.get("CourseDirectory", {}).get("root")
-        if isinstance(course_root, str) and course_root:
-            paths.append(course_root)
-        exchange = config.get("Exchange", {}).get("root")
-        paths.append(exchange if isinstance(exchange, str) and exchange else "/srv/nbgrader/exchange")
-        db_url = config.get("CourseDirectory", {}).get("db_url")
-        if isinstance(db_url, str) and db_url.startswith("sqlite:///"):
-            paths.append(db_url[len("sqlite:///"):])
-        hidden = []
-        for p in paths:
-            real = os.path.realpath(os.path.expanduser(p))
-            if real in SYSTEM_DIRS or not os.path.lexists(real):
-                continue
-            hidden.append(real)
-        return sorted(set(hidden))
-
     def _mount_plan(self, data_dir: Path) -> dict[str, Any]:
-        s = self.settings
-        import autograder
-
-        prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                    os.path.dirname(os.path.realpath(sys.executable))]
-        real_prefixes = [os.path.realpath(p) for p in prefixes]
-        # sys.path entries inside the installation (site-packages, .pth additions there); a script's
-        # own folder or a test runner's additions are not exposed unless configured.
-        in_prefix = [p for p in sys.path if os.path.isabs(p) and os.path.exists(p)
-                     and any(_under(os.path.realpath(p), r) for r in real_prefixes)]
-        python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
-        needed = [*prefixes, *in_prefix, *python_path, str(Path(autograder.__file__).parent),
-                  str(data_dir), *s.readable_paths]
-        hidden = self._hidden_paths()
-        readable = []
-        for p in {os.path.realpath(p) for p in needed}:
-            if p in hidden:  # exposing it would undo the hiding: hiding wins
-                if p in s.readable_paths or p in python_path:
-                    self.log.warning("sandbox: %s is both readable and hidden; it stays hidden", p)
-                continue
-            readable.append(p)
-        readable = _collapse(readable)
         writable = [str(self.dir)] + ([str(self.artifacts)] if self.artifacts else [])
-        expose = [[p, False] for p in readable] + [[p, True] for p in writable]
-        scratch = sorted({os.path.realpath(d) for d in SCRATCH_DIRS if os.path.isdir(d)})
-        return {"hide": hidden, "scratch": [[d, s.scratch_size] for d in scratch],
-                "expose": expose, "stage": str(self.dir / ".stage"), "hidepid": bool(self.host.probe.get("hidepid"))}
+        return mount_plan(self.settings, self.host, readable=[str(data_dir)], writable=writable,
+                          stage=str(self.dir / ".stage"), log=self.log)
 
     def _describe(self, rlimits: dict[str, int]) -> None:
         s = self.settings
