@@ -1,9 +1,13 @@
 """The eight autograder checks, each written once.
 
-The same function serves the student's visible self-check (``full=False``: the basic
-requirements), the hidden test (``full=True``: everything) and, later, the clean-process
-verdict. A check body raises :class:`~autograder.verdict.Mistake` at the first problem it
-finds; :func:`run_check` turns the outcome into a :class:`~autograder.verdict.Verdict`.
+The same function serves the student's visible self-check, the hidden test and the
+clean-process verdict, and runs in full in all three: a self-check that skipped the checks
+grading makes would let a student submit mistakes (``from_logits``, a missing softmax, an
+untrained model) it could have named. Only check_accuracy differs in the self-check
+(``ctx.self_check``): it compares with a lower bar than the calibrated pass mark, so that the
+mark itself is not something to tune to. A check body raises
+:class:`~autograder.verdict.Mistake` at the first problem it finds; :func:`run_check` turns the
+outcome into a :class:`~autograder.verdict.Verdict`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import model_facts, source_scan
+from . import crashes, model_facts, source_scan
 from .context import Context
 from .spec import CHECK_POINTS
-from .thresholds import accuracy_threshold
+from .thresholds import accuracy_threshold, self_check_bar, typical_accuracy
 from .verdict import Mistake, Verdict, error_text
 
 Notes = tuple[str, ...]
@@ -202,15 +206,23 @@ def check_training(ctx: Context, full: bool) -> Notes:
 
 
 def check_accuracy(ctx: Context, full: bool) -> Notes:
-    """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark."""
+    """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark.
+
+    The self-check compares with :func:`~autograder.thresholds.self_check_bar` instead, far
+    below the mark, and passes with a note that grading uses the mark: whether an accuracy
+    reaches the mark is never visible before grading.
+    """
     model = _model(ctx)
     ref = ctx.reference
     outputs = ref.outputs(model)
     if outputs.ndim != 2 or outputs.shape[1] != 10:
         raise Mistake("architecture.wrong_units", units=outputs.shape[-1] if outputs.ndim else 0)
-    if not full:
-        return ()
     accuracy = float(np.mean(outputs.argmax(axis=1) == ref.y_test))
+    if ctx.self_check:
+        if accuracy < self_check_bar(ref.data.source, ref.preprocessing):
+            raise Mistake("accuracy.far_below", accuracy=accuracy,
+                          typical=typical_accuracy(ref.data.source, ref.preprocessing))
+        return ("accuracy.graded_against_pass_mark",)
     threshold = accuracy_threshold(ref.data.source, ref.preprocessing)
     if accuracy < threshold:
         raise Mistake("accuracy.below_threshold", accuracy=accuracy, threshold=threshold)
@@ -343,12 +355,18 @@ CHECKS: dict[str, Callable[[Context, bool], Notes]] = {
 }
 
 
-def run_check(check_id: str, ctx: Context, *, full: bool = True) -> Verdict:
-    """Run one check; every outcome, including a crash inside student objects, is a verdict."""
+def run_check(check_id: str, ctx: Context) -> Verdict:
+    """Run one check in full; every outcome, including a crash inside student objects, is a verdict.
+
+    A failure that an exception in the student's cell explains (a name never defined, a model
+    never fitted) carries that exception in its fields, so that the message names the cause.
+    """
     try:
-        notes = CHECKS[check_id](ctx, full)
+        notes = CHECKS[check_id](ctx, True)
     except Mistake as mistake:
-        return Verdict(check_id, False, mistake.mistake_id, mistake.fields)
+        fields = {**mistake.fields,
+                  **crashes.explain(mistake.mistake_id, mistake.fields, ctx.sources, ctx.errors)}
+        return Verdict(check_id, False, mistake.mistake_id, fields)
     except Exception as exc:  # noqa: BLE001 - student objects may raise anything
         return Verdict(check_id, False, "input.student_error", {"error": error_text(exc)})
     return Verdict(check_id, True, notes=notes)

@@ -38,6 +38,7 @@ from traitlets import Integer
 
 from .artifacts import MANIFEST
 from .course import cell_verdicts
+from .crashes import cell_errors
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
@@ -149,9 +150,11 @@ class CleanProcessVerdict(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         directory = Path(resources.pop(ARTIFACTS_KEY))
         nb.cells = [c for c in nb.cells if not c.metadata.get(CAPTURE_MARK)]
-        sources = [c.source for c in nb.cells if c.cell_type == "code"]
+        code_cells = [c for c in nb.cells if c.cell_type == "code"]
+        sources = [c.source for c in code_cells]
+        errors = cell_errors(code_cells)  # for messages only: which answer cell raised what
         try:
-            verdicts, problem = self._run(directory, sources), None
+            verdicts, problem = self._run(directory, sources, errors), None
         except CleanProcessError as exc:
             verdicts, problem = None, exc
             self.log.error("No clean-process verdict: %s", exc)
@@ -180,10 +183,11 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             self.log.warning("Kernel and clean-process verdicts disagree on %s", ", ".join(disagreements))
         return nb, resources
 
-    def _run(self, directory: Path, sources: list[str]) -> dict[str, dict]:
+    def _run(self, directory: Path, sources: list[str], errors: list[dict | None]) -> dict[str, dict]:
         if not (directory / MANIFEST).exists():
             raise CleanProcessError("verification.notebook_stopped", "no artifacts: the kernel stopped early")
-        answer = _server().ask({"artifacts": str(directory), "sources": sources}, self.timeout)
+        answer = _server().ask({"artifacts": str(directory), "sources": sources, "errors": errors},
+                               self.timeout)
         if "verdicts" not in answer:
             raise CleanProcessError("verification.failed", answer.get("error", "no answer"))
         return answer["verdicts"]
