@@ -58,6 +58,8 @@ PATTERNS: tuple[tuple[str, frozenset[str] | None, re.Pattern[str] | None], ...] 
         # eval_loss, eval_accuracy = model.evaluate(...) when evaluate returns the loss alone
         ("crash.evaluate_unpack", {"TypeError", "ValueError"},
          r"cannot unpack non-iterable float|(too many|not enough) values to unpack"),
+        # the release's stub, left in the cell under (or instead of) the answer
+        ("crash.stub_left", {"NotImplementedError"}, None),
         ("crash.name_error", {"NameError", "UnboundLocalError"}, None),
         ("crash.module_missing", {"ModuleNotFoundError", "ImportError"}, None),
         ("crash.syntax", {"SyntaxError", "IndentationError", "TabError"}, None),

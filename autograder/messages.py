@@ -479,9 +479,12 @@ class CauseText:
     hint: dict[str, str]
 
 
-# How a crash is told: the student's own exception first, then what it led to.
+# How a crash is told: the student's own exception first, then what it led to. An exception
+# without a message (``raise NotImplementedError()``) is told by its type alone.
 _CRASH = {"ja": "{crash_cell} のセルが {crash_type} で止まりました: {crash_error}。{problem}",
           "en": "The {crash_cell} cell stopped with {crash_type}: {crash_error}. {problem}"}
+_CRASH_WITHOUT_MESSAGE = {"ja": "{crash_cell} のセルが {crash_type} で止まりました。{problem}",
+                          "en": "The {crash_cell} cell stopped with {crash_type}. {problem}"}
 
 
 def _crash(ja: str, en: str) -> CauseText:
@@ -530,6 +533,9 @@ CAUSES: dict[str, CauseText] = {
     "crash.evaluate_unpack": _crash(
         "`model.evaluate` が [損失, 正解率] の 2 つを返すのは、`metrics=['accuracy']` を指定してコンパイルしたときです。compile の `metrics` と、受け取る変数の数を確かめてください。",
         "`model.evaluate` returns the two values [loss, accuracy] when the model was compiled with `metrics=['accuracy']`. Check the `metrics` of compile and the number of names you unpack into."),
+    "crash.stub_left": _crash(
+        "答えの雛形の `raise NotImplementedError()` がセルに残っています。この行を消してから、セルを実行し直してください。",
+        "The template's `raise NotImplementedError()` is still in the cell. Delete that line and run the cell again."),
     "crash.name_error": _crash(
         "名前のつづりを確かめてください。つづりが正しければ、その名前を作るセル (準備、データ読み込み、前の練習) を上から順に実行してから、このセルを実行し直してください。",
         "Check the spelling of the name. If it is right, run the cells that create it (set-up, data loading, the earlier practices) in order, then run this cell again."),
@@ -715,7 +721,10 @@ def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> 
     problem, hint = entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
     cause = CAUSES.get(str(fields.get("cause")))
     if cause is not None:  # the likely cause leads, and its hint replaces the mistake's
-        problem = cause.problem[lang].format(**{**fields, "problem": problem})
+        template = cause.problem
+        if template is _CRASH and not fields.get("crash_error"):
+            template = _CRASH_WITHOUT_MESSAGE
+        problem = template[lang].format(**{**fields, "problem": problem})
         hint = cause.hint[lang].format(**fields)
     return problem, hint
 

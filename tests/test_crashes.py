@@ -79,6 +79,7 @@ CRASHES: dict[str, tuple[Callable[[], Any], str]] = {
     "typo": (lambda: exec("X_tset"), "crash.name_error"),
     "syntax": (lambda: compile("model = (", "cell.py", "exec"), "crash.syntax"),
     "missing_module": (lambda: __import__("no_such_module_here"), "crash.module_missing"),
+    "stub_left": (lambda: exec("model = 1\nraise NotImplementedError()"), "crash.stub_left"),
     "anything_else": (lambda: 1 / 0, "crash.other"),
 }
 
@@ -89,7 +90,7 @@ def test_each_common_crash_gets_its_cause(name):
     raise_it, cause = CRASHES[name]
     crash = crashes.Crash.from_record(_record(raise_it))
     assert crash is not None and crash.cause == cause, crash
-    assert crash.error and "\n" not in crash.error and len(crash.error) <= crashes.ERROR_LIMIT
+    assert (crash.error or name == "stub_left") and "\n" not in crash.error and len(crash.error) <= crashes.ERROR_LIMIT
     assert not crash.error.endswith("."), crash.error
 
 
@@ -100,6 +101,16 @@ def test_tensorflow_errors_are_cut_to_their_cause_line():
     crash = crashes.Crash.from_record(_record(CRASHES["flatten_28x28"][0]))
     assert crash.error.startswith("Invalid input shape for input"), crash.error  # Keras' wrapper line skipped
     assert "\x1b" not in crash.error
+
+
+def test_an_exception_without_a_message_is_told_by_its_type():
+    record = _record(CRASHES["stub_left"][0])
+    verdict = check("check_loss", {"model": keras.Sequential([keras.layers.Dense(10)]), "loss_fn": object()},
+                    errors=[None, record])
+    assert verdict.fields["crash_error"] == ""
+    assert verdict.lines("ja")[0] == ("✘ 損失関数の設定 (練習10): 練習10 のセルが NotImplementedError で止まりました。"
+                                      "`model` がコンパイルされていません。")
+    assert "raise NotImplementedError()" in verdict.lines("en")[1]
 
 
 @pytest.mark.parametrize("record", [None, "ValueError", {"ename": 3, "evalue": "x"},
