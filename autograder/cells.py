@@ -45,7 +45,7 @@ def verify(check_id: str, namespace: Mapping[str, Any], *, hidden: bool = False)
     ran, and IPython's record of the exceptions those cells raised lets a failure name its cause.
     """
     sources = namespace.get("In") or []
-    ctx = Context(namespace, sources=sources, errors=kernel_errors(len(sources)), self_check=not hidden)
+    ctx = Context(namespace, sources=sources, errors=kernel_errors(sources), self_check=not hidden)
     verdict = run_check(check_id, ctx)
     _publish(verdict, hidden)
     if not verdict.passed:

@@ -110,7 +110,7 @@ def _student_array(ctx: Context, name: str, shape: tuple[int, ...]) -> np.ndarra
     return arr if arr.shape == shape else None
 
 
-def check_architecture(ctx: Context, full: bool) -> Notes:
+def check_architecture(ctx: Context) -> Notes:
     """One Dense layer, 10 units, 784 inputs, logits out.
 
     A softmax output is accepted only with a loss that expects probabilities
@@ -127,8 +127,6 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
         raise Mistake("architecture.not_dense", layer=type(last).__name__)
     if last.units != 10:
         raise Mistake("architecture.wrong_units", units=last.units)
-    if not full:
-        return ()
     if len(arch.weighted) > 1:
         raise Mistake("architecture.extra_layers", count=len(arch.weighted))
     if last.kernel.shape[0] != 784:
@@ -143,7 +141,7 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_loss(ctx: Context, full: bool) -> Notes:
+def check_loss(ctx: Context) -> Notes:
     """SparseCategoricalCrossentropy (object, function or string), ``from_logits`` matching the output.
 
     Only the presence of ``loss_fn`` is required; what counts is the loss the model was
@@ -154,8 +152,6 @@ def check_loss(ctx: Context, full: bool) -> Notes:
         raise Mistake("loss.loss_fn_missing")
     if model_facts.compile_config(model) is None:
         raise Mistake("loss.not_compiled")
-    if not full:
-        return ()
     loss = model_facts.loss_facts(model.loss)
     if loss.kind == "categorical":
         raise Mistake("loss.categorical_with_int_labels")
@@ -170,7 +166,7 @@ def check_loss(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_training(ctx: Context, full: bool) -> Notes:
+def check_training(ctx: Context) -> Notes:
     """Compiled with Adam and an accuracy metric, trained at least 5 epochs on all of ``X_train``.
 
     Epochs and steps come from the model (optimizer step counter, training history). The
@@ -186,8 +182,6 @@ def check_training(ctx: Context, full: bool) -> Notes:
     training = model_facts.training(model)
     if training.iterations == 0 or training.epochs == 0:  # never fitted, or fit crashed at once
         raise Mistake("training.not_fitted")
-    if not full:
-        return ()
     optimizer = model_facts.optimizer_name(model, config)
     if optimizer.lower() != "adam":
         raise Mistake("training.wrong_optimizer", optimizer=optimizer)
@@ -205,7 +199,7 @@ def check_training(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_accuracy(ctx: Context, full: bool) -> Notes:
+def check_accuracy(ctx: Context) -> Notes:
     """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark.
 
     The self-check compares with :func:`~autograder.thresholds.self_check_bar` instead, far
@@ -229,7 +223,7 @@ def check_accuracy(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_probability(ctx: Context, full: bool) -> Notes:
+def check_probability(ctx: Context) -> Notes:
     """``probability`` is the row-wise softmax of the model's logits (or the model's own probabilities)."""
     model = _model(ctx)
     ref = ctx.reference
@@ -242,8 +236,6 @@ def check_probability(ctx: Context, full: bool) -> Notes:
                       expected=expected_shape) from None
     if probability.shape != expected_shape:
         raise Mistake("probability.wrong_shape", shape=probability.shape, expected=expected_shape)
-    if not full:
-        return ()
     outputs = ref.outputs(model).astype(np.float64)
     if not np.allclose(probability.sum(axis=1), 1.0, atol=1e-3):
         if np.allclose(probability, outputs, atol=1e-4):
@@ -263,7 +255,7 @@ def check_probability(ctx: Context, full: bool) -> Notes:
     raise Mistake("probability.not_from_model")
 
 
-def check_first_label(ctx: Context, full: bool) -> Notes:
+def check_first_label(ctx: Context) -> Notes:
     """``first_label`` is the integer class with the highest probability for test image 0."""
     value = ctx.get("first_label")
     label = _integer(value)
@@ -271,8 +263,6 @@ def check_first_label(ctx: Context, full: bool) -> Notes:
         raise Mistake("first_label.not_integer", value=_short(value))
     if label >= 10:  # a class is 0-9; larger numbers are positions in the flattened array
         raise Mistake("first_label.flat_argmax", value=label)
-    if not full:
-        return ()
     ref = ctx.reference
     expected = int(ref.outputs(_model(ctx))[0].argmax())
     if label == expected:
@@ -287,7 +277,7 @@ def check_first_label(ctx: Context, full: bool) -> Notes:
     raise Mistake("first_label.wrong", value=label, expected=expected)
 
 
-def check_argmax_axis(ctx: Context, full: bool) -> Notes:
+def check_argmax_axis(ctx: Context) -> Notes:
     """``y_predict`` is the per-image argmax; the cell's source names an axis-0 argmax even after a crash."""
     axis0 = source_scan.argmax_axis0(source_scan.cell_assigning(ctx.sources, "y_predict"))
     if axis0 and not ctx.has("y_predict"):
@@ -298,8 +288,6 @@ def check_argmax_axis(ctx: Context, full: bool) -> Notes:
         if axis0 or y_predict.shape == (10,):
             raise Mistake(axis0 or "argmax.axis0")
         raise Mistake("argmax.wrong_shape", shape=y_predict.shape, expected=(n,))
-    if not full:
-        return ()
     expected = ctx.reference.outputs(_model(ctx)).argmax(axis=1)
     tolerance = n // 1000  # float ties between softmax and logits may flip a rare image
     mismatches = int(np.sum(y_predict != expected))
@@ -313,7 +301,7 @@ def check_argmax_axis(ctx: Context, full: bool) -> Notes:
     raise Mistake("argmax.wrong_values", mismatches=mismatches)
 
 
-def check_accuracy_score(ctx: Context, full: bool) -> Notes:
+def check_accuracy_score(ctx: Context) -> Notes:
     """``accuracy`` is the test accuracy of the model's own predictions; ``eval_accuracy`` agrees.
 
     The grader recomputes everything: the accuracy of the model's argmax predictions on its
@@ -325,8 +313,6 @@ def check_accuracy_score(ctx: Context, full: bool) -> Notes:
     accuracy = _number(value)
     if accuracy is None or not 0.0 <= accuracy <= 1.0:
         raise Mistake("accuracy_score.not_a_fraction", value=_short(value))
-    if not full:
-        return ()
     if source_scan.assigns_constant(source_scan.cell_assigning(ctx.sources, "accuracy"), "accuracy"):
         raise Mistake("accuracy_score.hard_coded")
     model, ref = _model(ctx), ctx.reference
@@ -350,7 +336,7 @@ def check_accuracy_score(ctx: Context, full: bool) -> Notes:
 
 
 # check id -> body; the ids and their points are the assignment's interface (``spec``).
-CHECKS: dict[str, Callable[[Context, bool], Notes]] = {
+CHECKS: dict[str, Callable[[Context], Notes]] = {
     check_id: globals()[check_id] for check_id in CHECK_POINTS
 }
 
@@ -362,7 +348,7 @@ def run_check(check_id: str, ctx: Context) -> Verdict:
     never fitted) carries that exception in its fields, so that the message names the cause.
     """
     try:
-        notes = CHECKS[check_id](ctx, True)
+        notes = CHECKS[check_id](ctx)
     except Mistake as mistake:
         fields = {**mistake.fields,
                   **crashes.explain(mistake.mistake_id, mistake.fields, ctx.sources, ctx.errors)}

@@ -89,22 +89,28 @@ def detect_preprocessing(student_X_test: Any, data: MnistData) -> str:
     raise Mistake("input.test_data_changed", **diagnose_test_data(student, data))
 
 
+def _magnitude(values: np.ndarray) -> float:
+    return max(float(np.abs(values).max()), 1e-12) if values.size else 1e-12
+
+
 def _linear_fit(student: np.ndarray, original: np.ndarray) -> tuple[float, float] | None:
-    """``(a, b)`` with ``student == a * original + b`` elementwise (to float32 precision), or ``None``."""
+    """``(a, b)`` with ``student == a * original + b`` elementwise (to float32 precision), or ``None``.
+
+    ``b`` is returned as 0 when it is negligible next to the values.
+    """
     x, y = original.astype(np.float64).ravel(), student.astype(np.float64).ravel()
     if x.size < 2 or not np.isfinite(y).all() or np.ptp(x) == 0:
         return None
     a, b = np.polyfit(x, y, 1)
-    scale = max(float(np.abs(y).max()), 1e-12)
-    if not np.allclose(y, a * x + b, rtol=1e-4, atol=1e-5 * scale):
+    if not np.allclose(y, a * x + b, rtol=1e-4, atol=1e-5 * _magnitude(y)):
         return None
-    return float(a), float(b)
+    return float(a), 0.0 if abs(b) <= 1e-6 * _magnitude(y) else float(b)
 
 
 def _scaled_copy(student: np.ndarray, original: np.ndarray) -> bool:
     """``student`` is ``original`` times a positive factor (any factor)."""
     fit = _linear_fit(student, original)
-    return fit is not None and fit[0] > 0 and abs(fit[1]) <= 1e-6 * max(float(np.abs(student).max()), 1e-12)
+    return fit is not None and fit[0] > 0 and fit[1] == 0.0
 
 
 def diagnose_test_data(student: np.ndarray, data: MnistData) -> dict[str, object]:
@@ -118,7 +124,7 @@ def diagnose_test_data(student: np.ndarray, data: MnistData) -> dict[str, object
         if fit is None:
             return {}
         a, b = fit
-        if abs(b) > 1e-6 * max(float(np.abs(student).max()), 1e-12):
+        if b != 0.0:
             return {"cause": "data.normalized"}
         if math.isclose(a, 255.0 ** -2, rel_tol=1e-3):
             return {"cause": "data.scaled_twice"}

@@ -198,13 +198,17 @@ def _own_record(shell: Any) -> Mapping[int, ErrorRecord]:
     return _RECORDED
 
 
-def kernel_errors(count: int) -> list[ErrorRecord | None]:
-    """The exceptions of the kernel's cells ``0 .. count - 1`` (aligned with ``In``)."""
+def kernel_errors(history: Sequence[str]) -> list[ErrorRecord | None]:
+    """The exceptions of the kernel's cells, aligned with ``history`` (the shell's ``In``).
+
+    Only the running shell's own history has them: for any other list of sources (a namespace
+    that is not the shell's) there is nothing to align with.
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None:
-        return [None] * count
+    if shell is None or getattr(shell, "user_ns", {}).get("In") is not history:
+        return [None] * len(history)
     recorded = _ipython_record(shell)
     if recorded is None:
         recorded = _own_record(shell)
-    return [recorded.get(k) for k in range(count)]
+    return [recorded.get(k) for k in range(len(history))]

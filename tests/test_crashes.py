@@ -264,6 +264,13 @@ def test_the_kernel_self_check_names_the_crash(shell, monkeypatch, record, capsy
     assert "axis=1" in lines[1]
 
 
+def test_the_kernel_record_belongs_to_the_shells_own_history(shell):
+    _p12_axis0_cells(shell)
+    history = shell.user_ns["In"]
+    assert crashes.kernel_errors(history)[-1]["ename"] == "ValueError"
+    assert crashes.kernel_errors(list(history)) == [None] * len(history)  # another list of sources
+
+
 def test_the_clean_process_names_the_crash_from_the_error_outputs(tmp_path, monkeypatch, lesson_ns):
     monkeypatch.setattr("autograder.context.load_dataset", lambda announce=False: DATA)
     ns = {**_without(lesson_ns, "accuracy", "eval_loss", "eval_accuracy"),
