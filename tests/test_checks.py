@@ -380,6 +380,38 @@ def test_accuracy_is_measured_by_the_grader_not_taken_from_the_student(monkeypat
     assert mistake("check_accuracy", ns) == "accuracy.below_threshold"
 
 
+@pytest.mark.parametrize(("bar", "graded", "self_checked"), [
+    (0.5, 0.95, None),  # between the bar and the mark: the self-check passes, grading fails
+    (BEST_ACCURACY + 0.001, 0.95, "accuracy.far_below"),  # below the bar: both fail
+    (0.5, BEST_ACCURACY, None),  # above both
+])
+def test_the_accuracy_self_check_uses_its_bar_and_never_the_mark(monkeypatch, lesson_ns, bar, graded, self_checked):
+    marks = _Thresholds(graded)
+    monkeypatch.setattr(checks, "accuracy_threshold", marks)
+    monkeypatch.setattr(checks, "self_check_bar", lambda source, preprocessing: bar)
+    verdict = check("check_accuracy", lesson_ns, self_check=True)
+    assert marks.calls == []  # the pass mark is not even looked up
+    assert verdict.mistake_id == self_checked
+    if self_checked:
+        assert verdict.fields == {"accuracy": BEST_ACCURACY, "typical": 0.88792}
+        assert "0.87" not in "".join(verdict.lines("en"))
+    else:
+        assert verdict.notes == ("accuracy.graded_against_pass_mark",)
+    assert (check("check_accuracy", lesson_ns).mistake_id is None) == (graded <= BEST_ACCURACY)
+
+
+def test_self_check_bar_is_derived_from_the_calibration():
+    from autograder import thresholds
+
+    for preprocessing in ("scaled", "raw"):
+        mark = thresholds.accuracy_threshold("sample", preprocessing)
+        mean = thresholds.typical_accuracy("sample", preprocessing)
+        bar = thresholds.self_check_bar("sample", preprocessing)
+        assert bar <= 2 * mark - mean < bar + 0.01 and bar < mark < mean
+        assert thresholds.self_check_bar("full", preprocessing) == bar  # full reuses the sample's marks
+    assert (thresholds.self_check_bar("sample", "scaled"), thresholds.self_check_bar("sample", "raw")) == (0.85, 0.75)
+
+
 def test_accuracy_needs_the_distributed_test_data(lesson):
     ns = solve(lesson, X_test=lambda ns: ns["X_test"] * 2)
     assert mistake("check_accuracy", ns) == "input.test_data_changed"
