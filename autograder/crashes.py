@@ -67,13 +67,13 @@ PATTERNS: tuple[tuple[str, frozenset[str] | None, re.Pattern[str] | None], ...] 
 )
 FALLBACK_CAUSE = "crash.other"
 
-# Mistakes whose usual reason is a crash of the cell that defines a name: mistake id -> the
-# fields naming that name and its cell, or the name and cell themselves (Practice 10's model:
-# never compiled, fitted or built because its cell stopped).
+# Mistakes whose usual reason is a crash of the cell that defines a name: mistake id -> that
+# name and its cell, each given directly or as ``{field}`` of the mistake (Practice 10's model is
+# never compiled, fitted or built when its cell stopped).
 _MODEL = ("model", "practice10")
-EXPLAINED: dict[str, tuple[str, str] | None] = {
-    "input.missing": None,  # read from the fields: name, cell
-    "input.missing_upstream": None,  # upstream, upstream_cell
+EXPLAINED: dict[str, tuple[str, str]] = {
+    "input.missing": ("{name}", "{cell}"),
+    "input.missing_upstream": ("{upstream}", "{upstream_cell}"),
     "loss.loss_fn_missing": ("loss_fn", "practice10"),
     "loss.not_compiled": _MODEL,
     "training.not_compiled": _MODEL,
@@ -83,6 +83,8 @@ EXPLAINED: dict[str, tuple[str, str] | None] = {
 ERROR_LIMIT = 160  # characters of the student's error line shown in a message
 _CLIP = 4000  # characters kept from each end of a long message (TensorFlow's carry a stack)
 _FILE_LINE = re.compile(r"\((?:[^(),]*), line (\d+)\)")
+# TensorFlow appends details after two spaces ("...range of [0, 1).  Label values: 8 9 7 ...")
+_DETAILS = re.compile(r"(?<=[.)])\s{2,}.*$")
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class Crash:
         if not isinstance(ename, str) or not ename.isidentifier() or not isinstance(evalue, str):
             return None
         text = clip(evalue)
-        line = _FILE_LINE.sub(r"(line \1)", error_line(text, ERROR_LIMIT)).rstrip(" .。")
+        line = _DETAILS.sub("", _FILE_LINE.sub(r"(line \1)", error_line(text, ERROR_LIMIT))).rstrip(" .。")
         return cls(ename, line, _cause(ename, text))
 
 
@@ -122,11 +124,7 @@ def _target(mistake_id: str, fields: Mapping[str, object]) -> tuple[str, str] | 
     """The name whose defining cell's crash would explain ``mistake_id``, and that cell."""
     if mistake_id not in EXPLAINED:
         return None
-    fixed = EXPLAINED[mistake_id]
-    if fixed is not None:
-        return fixed
-    keys = ("name", "cell") if mistake_id == "input.missing" else ("upstream", "upstream_cell")
-    name, cell = (fields.get(k) for k in keys)
+    name, cell = (fields.get(item[1:-1]) if item.startswith("{") else item for item in EXPLAINED[mistake_id])
     return (name, cell) if isinstance(name, str) and isinstance(cell, str) else None
 
 

@@ -98,6 +98,8 @@ def test_each_common_crash_gets_its_cause(name):
 def test_tensorflow_errors_are_cut_to_their_cause_line():
     crash = crashes.Crash.from_record(_record(CRASHES["labels_not_converted"][0]))
     assert (crash.error_type, crash.error) == ("UnimplementedError", "Cast string to float is not supported")
+    crash = crashes.Crash.from_record(_record(CRASHES["dense1"][0]))
+    assert crash.error == "Received a label value of 9 which is outside the valid range of [0, 1)"
     crash = crashes.Crash.from_record(_record(CRASHES["flatten_28x28"][0]))
     assert crash.error.startswith("Invalid input shape for input"), crash.error  # Keras' wrapper line skipped
     assert "\x1b" not in crash.error
