@@ -20,6 +20,7 @@ from typing import Any
 
 from .checks import run_check
 from .context import Context
+from .crashes import kernel_errors
 from .verdict import VERDICT_MIME, Verdict
 
 
@@ -37,11 +38,15 @@ class CheckFailed(AssertionError):
 def verify(check_id: str, namespace: Mapping[str, Any], *, hidden: bool = False) -> None:
     """Run check ``check_id`` on the notebook's ``namespace``; raise :class:`CheckFailed` if it fails.
 
-    The notebook's executed cell sources come from IPython's input history (``In``), so checks
-    that read the student's code see exactly what ran.
+    The visible self-check and the hidden test run the same full check; the self-check only
+    compares the test accuracy with a lower bar than the pass mark (see
+    :func:`autograder.checks.check_accuracy`). The notebook's executed cell sources come from
+    IPython's input history (``In``), so checks that read the student's code see exactly what
+    ran, and IPython's record of the exceptions those cells raised lets a failure name its cause.
     """
-    ctx = Context(namespace, sources=namespace.get("In") or [])
-    verdict = run_check(check_id, ctx, full=hidden)
+    sources = namespace.get("In") or []
+    ctx = Context(namespace, sources=sources, errors=kernel_errors(sources), self_check=not hidden)
+    verdict = run_check(check_id, ctx)
     _publish(verdict, hidden)
     if not verdict.passed:
         raise CheckFailed(verdict.lines())

@@ -1,9 +1,13 @@
 """The eight autograder checks, each written once.
 
-The same function serves the student's visible self-check (``full=False``: the basic
-requirements), the hidden test (``full=True``: everything) and, later, the clean-process
-verdict. A check body raises :class:`~autograder.verdict.Mistake` at the first problem it
-finds; :func:`run_check` turns the outcome into a :class:`~autograder.verdict.Verdict`.
+The same function serves the student's visible self-check, the hidden test and the
+clean-process verdict, and runs in full in all three: a self-check that skipped the checks
+grading makes would let a student submit mistakes (``from_logits``, a missing softmax, an
+untrained model) it could have named. Only check_accuracy differs in the self-check
+(``ctx.self_check``): it compares with a lower bar than the calibrated pass mark, so that the
+mark itself is not something to tune to. A check body raises
+:class:`~autograder.verdict.Mistake` at the first problem it finds; :func:`run_check` turns the
+outcome into a :class:`~autograder.verdict.Verdict`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import model_facts, saved_model, source_scan, training_audit
+from . import crashes, model_facts, saved_model, source_scan, training_audit
 from .artifacts import Unreadable
 from .context import Context
 from .spec import CHECK_POINTS
-from .thresholds import accuracy_threshold
+from .thresholds import accuracy_threshold, self_check_bar, typical_accuracy
 from .verdict import Mistake, Verdict, error_text
 
 Notes = tuple[str, ...]
@@ -134,7 +138,7 @@ def _student_array(ctx: Context, name: str, shape: tuple[int, ...]) -> np.ndarra
     return arr if arr.shape == shape else None
 
 
-def check_architecture(ctx: Context, full: bool) -> Notes:
+def check_architecture(ctx: Context) -> Notes:
     """One Dense layer, 10 units, 784 inputs, logits out.
 
     A softmax output is accepted only with a loss that expects probabilities
@@ -151,8 +155,6 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
         raise Mistake("architecture.not_dense", layer=type(last).__name__)
     if last.units != 10:
         raise Mistake("architecture.wrong_units", units=last.units)
-    if not full:
-        return ()
     if len(arch.weighted) > 1:
         raise Mistake("architecture.extra_layers", count=len(arch.weighted))
     if last.kernel.shape[0] != 784:
@@ -167,7 +169,7 @@ def check_architecture(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_loss(ctx: Context, full: bool) -> Notes:
+def check_loss(ctx: Context) -> Notes:
     """SparseCategoricalCrossentropy (object, function or string), ``from_logits`` matching the output.
 
     Only the presence of ``loss_fn`` is required; what counts is the loss the model was
@@ -179,8 +181,6 @@ def check_loss(ctx: Context, full: bool) -> Notes:
     _readable_compile(model, "optimizer", "loss")
     if model_facts.compile_config(model) is None:
         raise Mistake("loss.not_compiled")
-    if not full:
-        return ()
     loss = model_facts.loss_facts(model.loss)
     if loss.kind == "categorical":
         raise Mistake("loss.categorical_with_int_labels")
@@ -195,7 +195,7 @@ def check_loss(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_training(ctx: Context, full: bool) -> Notes:
+def check_training(ctx: Context) -> Notes:
     """Compiled with Adam and an accuracy metric, trained at least 5 epochs on all of ``X_train``.
 
     The training is counted by :mod:`autograder.training_audit` from the optimizer's step
@@ -215,8 +215,6 @@ def check_training(ctx: Context, full: bool) -> Notes:
     record = training.record
     if training.iterations == 0 or (record.epochs_run == 0 and record.problem is None):
         raise Mistake("training.not_fitted")  # never fitted, or fit crashed at once
-    if not full:
-        return ()
     optimizer = model_facts.optimizer_name(model, config)
     if optimizer.lower() != "adam":
         raise Mistake("training.wrong_optimizer", optimizer=optimizer)
@@ -228,23 +226,31 @@ def check_training(ctx: Context, full: bool) -> Notes:
     return ()
 
 
-def check_accuracy(ctx: Context, full: bool) -> Notes:
-    """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark."""
+def check_accuracy(ctx: Context) -> Notes:
+    """The grader's own evaluation of ``model`` on its copy of the test data, against the calibrated mark.
+
+    The self-check compares with :func:`~autograder.thresholds.self_check_bar` instead, far
+    below the mark, and passes with a note that grading uses the mark: whether an accuracy
+    reaches the mark is never visible before grading.
+    """
     model = _model(ctx)
     ref = ctx.reference
     outputs = ref.outputs(model)
     if outputs.ndim != 2 or outputs.shape[1] != 10:
         raise Mistake("architecture.wrong_units", units=outputs.shape[-1] if outputs.ndim else 0)
-    if not full:
-        return ()
     accuracy = float(np.mean(outputs.argmax(axis=1) == ref.y_test))
+    if ctx.self_check:
+        if accuracy < self_check_bar(ref.data.source, ref.preprocessing):
+            raise Mistake("accuracy.far_below", accuracy=accuracy,
+                          typical=typical_accuracy(ref.data.source, ref.preprocessing))
+        return ("accuracy.graded_against_pass_mark",)
     threshold = accuracy_threshold(ref.data.source, ref.preprocessing)
     if accuracy < threshold:
         raise Mistake("accuracy.below_threshold", accuracy=accuracy, threshold=threshold)
     return ()
 
 
-def check_probability(ctx: Context, full: bool) -> Notes:
+def check_probability(ctx: Context) -> Notes:
     """``probability`` is the row-wise softmax of the model's logits (or the model's own probabilities)."""
     model = _model(ctx)
     ref = ctx.reference
@@ -257,8 +263,6 @@ def check_probability(ctx: Context, full: bool) -> Notes:
                       expected=expected_shape) from None
     if probability.shape != expected_shape:
         raise Mistake("probability.wrong_shape", shape=probability.shape, expected=expected_shape)
-    if not full:
-        return ()
     outputs = ref.outputs(model).astype(np.float64)
     if not np.allclose(probability.sum(axis=1), 1.0, atol=1e-3):
         if np.allclose(probability, outputs, atol=1e-4):
@@ -278,7 +282,7 @@ def check_probability(ctx: Context, full: bool) -> Notes:
     raise Mistake("probability.not_from_model")
 
 
-def check_first_label(ctx: Context, full: bool) -> Notes:
+def check_first_label(ctx: Context) -> Notes:
     """``first_label`` is the integer class with the highest probability for test image 0."""
     value = ctx.get("first_label")
     label = _integer(value)
@@ -286,8 +290,6 @@ def check_first_label(ctx: Context, full: bool) -> Notes:
         raise Mistake("first_label.not_integer", value=_short(value))
     if label >= 10:  # a class is 0-9; larger numbers are positions in the flattened array
         raise Mistake("first_label.flat_argmax", value=label)
-    if not full:
-        return ()
     ref = ctx.reference
     scores, notes = _scores(ctx)
     expected = int(scores[0].argmax())
@@ -303,7 +305,7 @@ def check_first_label(ctx: Context, full: bool) -> Notes:
     raise Mistake("first_label.wrong", value=label, expected=expected)
 
 
-def check_argmax_axis(ctx: Context, full: bool) -> Notes:
+def check_argmax_axis(ctx: Context) -> Notes:
     """``y_predict`` is the per-image argmax; the cell's source names an axis-0 argmax even after a crash."""
     axis0 = source_scan.argmax_axis0(source_scan.cell_assigning(ctx.sources, "y_predict"))
     if axis0 and not ctx.has("y_predict"):
@@ -314,8 +316,6 @@ def check_argmax_axis(ctx: Context, full: bool) -> Notes:
         if axis0 or y_predict.shape == (10,):
             raise Mistake(axis0 or "argmax.axis0")
         raise Mistake("argmax.wrong_shape", shape=y_predict.shape, expected=(n,))
-    if not full:
-        return ()
     scores, notes = _scores(ctx)
     expected = scores.argmax(axis=1)
     tolerance = n // 1000  # float ties between softmax and logits may flip a rare image
@@ -330,7 +330,7 @@ def check_argmax_axis(ctx: Context, full: bool) -> Notes:
     raise Mistake("argmax.wrong_values", mismatches=mismatches)
 
 
-def check_accuracy_score(ctx: Context, full: bool) -> Notes:
+def check_accuracy_score(ctx: Context) -> Notes:
     """``accuracy`` is the test accuracy of the model's own predictions; ``eval_accuracy`` agrees.
 
     The grader recomputes everything: the accuracy of the model's argmax predictions on its
@@ -342,8 +342,6 @@ def check_accuracy_score(ctx: Context, full: bool) -> Notes:
     accuracy = _number(value)
     if accuracy is None or not 0.0 <= accuracy <= 1.0:
         raise Mistake("accuracy_score.not_a_fraction", value=_short(value))
-    if not full:
-        return ()
     if source_scan.assigns_constant(source_scan.cell_assigning(ctx.sources, "accuracy"), "accuracy"):
         raise Mistake("accuracy_score.hard_coded")
     ref = ctx.reference
@@ -371,17 +369,23 @@ def check_accuracy_score(ctx: Context, full: bool) -> Notes:
 
 
 # check id -> body; the ids and their points are the assignment's interface (``spec``).
-CHECKS: dict[str, Callable[[Context, bool], Notes]] = {
+CHECKS: dict[str, Callable[[Context], Notes]] = {
     check_id: globals()[check_id] for check_id in CHECK_POINTS
 }
 
 
-def run_check(check_id: str, ctx: Context, *, full: bool = True) -> Verdict:
-    """Run one check; every outcome, including a crash inside student objects, is a verdict."""
+def run_check(check_id: str, ctx: Context) -> Verdict:
+    """Run one check in full; every outcome, including a crash inside student objects, is a verdict.
+
+    A failure that an exception in the student's cell explains (a name never defined, a model
+    never fitted) carries that exception in its fields, so that the message names the cause.
+    """
     try:
-        notes = CHECKS[check_id](ctx, full)
+        notes = CHECKS[check_id](ctx)
     except Mistake as mistake:
-        return Verdict(check_id, False, mistake.mistake_id, mistake.fields)
+        fields = {**mistake.fields,
+                  **crashes.explain(mistake.mistake_id, mistake.fields, ctx.sources, ctx.errors)}
+        return Verdict(check_id, False, mistake.mistake_id, fields)
     except Exception as exc:  # noqa: BLE001 - student objects may raise anything
         return Verdict(check_id, False, "input.student_error", {"error": error_text(exc)})
     return Verdict(check_id, True, notes=notes)

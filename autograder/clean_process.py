@@ -6,9 +6,10 @@ that never ran student code, with the expensive imports already done (about 1 s 
 instead of about 7 s for a new interpreter). The child loads the artifacts (the model with
 Keras' ``safe_mode``), runs every check in full and answers.
 
-Protocol, one JSON document per line: the client writes ``{"artifacts": DIR, "sources": [...]}``
-to the server's stdin and reads ``{"verdicts": {check_id: verdict}}`` or ``{"error": text}``
-from its stdout. ``-I`` keeps the submission's folder and ``PYTHON*`` variables out of
+Protocol, one JSON document per line: the client writes ``{"artifacts": DIR, "sources": [...],
+"errors": [...]}`` to the server's stdin and reads ``{"verdicts": {check_id: verdict}}`` or
+``{"error": text}`` from its stdout. ``errors`` holds, per source, the error output that cell
+produced (``{"ename", "evalue"}`` or ``null``); it only explains failures in messages. ``-I`` keeps the submission's folder and ``PYTHON*`` variables out of
 ``sys.path``, so a student file named ``numpy.py`` cannot shadow a library here.
 
 Confinement: a request also carries ``plan``, ``env``, ``data_budget`` and ``time_limit`` (from
@@ -25,26 +26,28 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from .spec import CHECK_POINTS
 
 
-def clean_verdicts(artifact_dir: Path, sources: list[str]) -> dict[str, dict]:
+def clean_verdicts(artifact_dir: Path, sources: Sequence[str], errors: Sequence[object] = ()) -> dict[str, dict]:
     """Run every check, in full, on the artifacts; the grader's own data is the reference."""
     from .artifacts import load_artifacts
     from .checks import run_check
     from .context import Context
 
-    ctx = Context(load_artifacts(artifact_dir), sources)
-    return {check_id: run_check(check_id, ctx, full=True).to_json(hidden=True)
-            for check_id in CHECK_POINTS}
+    ctx = Context(load_artifacts(artifact_dir), sources, errors=errors)
+    return {check_id: run_check(check_id, ctx).to_json(hidden=True) for check_id in CHECK_POINTS}
 
 
 def _answer(request: dict) -> dict:
     try:
-        return {"verdicts": clean_verdicts(Path(request["artifacts"]), list(request["sources"]))}
+        errors = request.get("errors")
+        return {"verdicts": clean_verdicts(Path(request["artifacts"]), list(request["sources"]),
+                                           errors if isinstance(errors, list) else [])}
     except Exception as exc:  # noqa: BLE001 - reported to the client, which fails the notebook closed
         return {"error": f"{type(exc).__name__}: {exc}"}
 

@@ -9,6 +9,7 @@ student's own arrays are used only to learn which of the two allowed preprocessi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -71,7 +72,12 @@ class Reference:
 
 
 def detect_preprocessing(student_X_test: Any, data: MnistData) -> str:
-    """Which allowed preprocessing turns the grader's raw ``X_test`` into the student's."""
+    """Which allowed preprocessing turns the grader's raw ``X_test`` into the student's.
+
+    Any other ``X_test`` is a mistake; when it is a recognisable change of the distributed data
+    (scaled twice because the scaling cell ran twice, reshaped, cut to some rows), the
+    mistake's fields name it (:func:`diagnose_test_data`).
+    """
     try:
         student = np.asarray(student_X_test, dtype=np.float32)
     except (TypeError, ValueError):
@@ -80,16 +86,77 @@ def detect_preprocessing(student_X_test: Any, data: MnistData) -> str:
         for name, factor in PREPROCESSINGS.items():
             if np.allclose(student, data.X_test * np.float32(factor), rtol=1e-5, atol=1e-6):
                 return name
-    raise Mistake("input.test_data_changed")
+    raise Mistake("input.test_data_changed", **diagnose_test_data(student, data))
+
+
+def _magnitude(values: np.ndarray) -> float:
+    return max(float(np.abs(values).max()), 1e-12) if values.size else 1e-12
+
+
+def _linear_fit(student: np.ndarray, original: np.ndarray) -> tuple[float, float] | None:
+    """``(a, b)`` with ``student == a * original + b`` elementwise (to float32 precision), or ``None``.
+
+    ``b`` is returned as 0 when it is negligible next to the values.
+    """
+    x, y = original.astype(np.float64).ravel(), student.astype(np.float64).ravel()
+    if x.size < 2 or not np.isfinite(y).all() or np.ptp(x) == 0:
+        return None
+    a, b = np.polyfit(x, y, 1)
+    if not np.allclose(y, a * x + b, rtol=1e-4, atol=1e-5 * _magnitude(y)):
+        return None
+    return float(a), 0.0 if abs(b) <= 1e-6 * _magnitude(y) else float(b)
+
+
+def _scaled_copy(student: np.ndarray, original: np.ndarray) -> bool:
+    """``student`` is ``original`` times a positive factor (any factor)."""
+    fit = _linear_fit(student, original)
+    return fit is not None and fit[0] > 0 and fit[1] == 0.0
+
+
+def diagnose_test_data(student: np.ndarray, data: MnistData) -> dict[str, object]:
+    """Fields naming how ``student`` was made from the distributed ``X_test`` (``cause``), or nothing.
+
+    Only used for the message: the check has already failed.
+    """
+    original = data.X_test
+    if student.shape == original.shape:
+        fit = _linear_fit(student, original)
+        if fit is None:
+            return {}
+        a, b = fit
+        if b != 0.0:
+            return {"cause": "data.normalized"}
+        if math.isclose(a, 255.0 ** -2, rel_tol=1e-3):
+            return {"cause": "data.scaled_twice"}
+        return {"cause": "data.rescaled", "factor": f"{a:.6g}"}
+    if student.size == original.size and _scaled_copy(student.reshape(original.shape), original):
+        return {"cause": "data.reshaped", "shape": student.shape, "expected": original.shape}
+    if student.ndim == 2 and student.shape[1] == original.shape[1]:
+        rows = len(student)
+        if 0 < rows < len(original) and _scaled_copy(student, original[:rows]):
+            return {"cause": "data.rows", "rows": rows, "expected": len(original)}
+        if student.shape == data.X_train.shape and _scaled_copy(student, data.X_train):
+            return {"cause": "data.training_set"}
+    return {}
 
 
 class Context:
-    """A submission as the checks see it."""
+    """A submission as the checks see it.
+
+    ``errors`` gives, for each of ``sources``, the exception its run raised as
+    ``{"ename", "evalue"}`` (or ``None``); it only explains failures (:mod:`autograder.crashes`).
+    ``self_check`` is set for the student's visible self-check: every check runs in full
+    there, and only check_accuracy reads the flag, to compare with its self-check bar instead
+    of the pass mark.
+    """
 
     def __init__(self, namespace: Mapping[str, Any], sources: Sequence[str],
-                 loader: Callable[[], MnistData] = lambda: load_dataset(announce=False)) -> None:
+                 loader: Callable[[], MnistData] = lambda: load_dataset(announce=False), *,
+                 errors: Sequence[object] = (), self_check: bool = False) -> None:
         self.namespace = namespace
         self.sources = list(sources)
+        self.errors = list(errors)
+        self.self_check = self_check
         self._loader = loader
 
     def get(self, name: str) -> Any:

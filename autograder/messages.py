@@ -57,8 +57,8 @@ TEXTS.update({
         "en": "✔ {title}: passed.",
     },
     "check.self_passed": {
-        "ja": "✔ {title}: 自己チェックに合格しました (採点では追加の非公開テストも行います)。",
-        "en": "✔ {title}: self-check passed (grading runs further hidden tests).",
+        "ja": "✔ {title}: 自己チェックに合格しました (採点では同じチェックを、独立したプロセスでもう一度行います)。",
+        "en": "✔ {title}: self-check passed (grading runs the same check again, in a separate clean process).",
     },
     "check.failed": {"ja": "✘ {title}: {problem}", "en": "✘ {title}: {problem}"},
     "check.hint": {"ja": "ヒント: {hint}", "en": "Hint: {hint}"},
@@ -95,19 +95,26 @@ def _m(ja: tuple[str, str], en: tuple[str, str]) -> MistakeText:
     return MistakeText(problem={"ja": ja[0], "en": en[0]}, hint={"ja": ja[1], "en": en[1]})
 
 
+_ACCURACY_HINT = {
+    "ja": "ラベルを整数に変換したか、損失関数の `from_logits`、`epochs=5` を確認してください。",
+    "en": "Check that the labels were converted to int, the loss's `from_logits`, and `epochs=5`.",
+}
+
 # Every mistake a check can report, keyed by a stable mistake id (used in reports and CSVs).
 MISTAKES: dict[str, MistakeText] = {
     # Inputs that earlier cells should have defined.
+    # The problem texts of these two state only the symptom: when the notebook recorded the
+    # exception that caused it, the message puts that first (see CAUSES below).
     "input.missing": _m(
-        ("変数 `{name}` が定義されていません。{cell} のセルがエラーで止まったか、まだ実行されていない可能性があります。",
-         "{cell} のセルを上から順に実行し、エラーが出ていないか確かめてください。"),
-        ("The variable `{name}` is not defined. The {cell} cell may have stopped with an error or was not run.",
-         "Run the {cell} cell (and the cells above it) in order and make sure it finishes without an error."),
+        ("変数 `{name}` が定義されていません。",
+         "{cell} のセルがエラーで止まったか、まだ実行されていない可能性があります。{cell} のセルを上から順に実行し、エラーが出ていないか確かめてください。"),
+        ("The variable `{name}` is not defined.",
+         "The {cell} cell may have stopped with an error or was not run. Run it (and the cells above it) in order and make sure it finishes without an error."),
     ),
     "input.missing_upstream": _m(
-        ("変数 `{name}` が定義されていません。その前の{upstream_cell}で作るはずの `{upstream}` も定義されていないので、{upstream_cell}のセルがエラーで止まったため{cell}のセルも動かなかったと考えられます。",
+        ("変数 `{name}` が定義されていません。{upstream_cell}で作るはずの `{upstream}` も定義されていないため、{cell}のセルも動かなかったと考えられます。",
          "まず{upstream_cell}のセルのエラーを直して実行し、そのあと{cell}のセルを実行し直してください。"),
-        ("The variable `{name}` is not defined. `{upstream}`, which {upstream_cell} should create, is not defined either: {upstream_cell} stopped with an error, so the {cell} cell could not run.",
+        ("The variable `{name}` is not defined. `{upstream}`, which {upstream_cell} should create, is not defined either, so the {cell} cell could not run.",
          "Fix the error in the {upstream_cell} cell first, run it, then run the {cell} cell again."),
     ),
     "input.test_data_changed": _m(
@@ -374,12 +381,19 @@ MISTAKES: dict[str, MistakeText] = {
         ("The optimizer's step count ({iterations}) is more than the notebook's `fit` calls can take ({planned}). An instructor will review this submission.",
          "Do not change the optimizer's state; train the model with `model.fit(X_train, y_train, epochs=5)`."),
     ),
-    # check_accuracy
+    # check_accuracy. The self-check compares with a lower bar than grading and never shows the
+    # pass mark (see thresholds.self_check_bar); both give the same hint.
     "accuracy.below_threshold": _m(
         ("テストデータでの正解率が {accuracy:.3f} で、合格ライン {threshold:.3f} に届きません。",
-         "ラベルを整数に変換したか、損失関数の `from_logits`、`epochs=5` を確認してください。"),
+         _ACCURACY_HINT["ja"]),
         ("The test accuracy is {accuracy:.3f}, below the pass mark {threshold:.3f}.",
-         "Check that the labels were converted to int, the loss's `from_logits`, and `epochs=5`."),
+         _ACCURACY_HINT["en"]),
+    ),
+    "accuracy.far_below": _m(
+        ("テストデータでの正解率が {accuracy:.3f} です。正しく作ったモデルはおよそ {typical:.2f} に達するので、それを大きく下回っています。",
+         _ACCURACY_HINT["ja"]),
+        ("The test accuracy is {accuracy:.3f}, well below what a correct model reaches (about {typical:.2f}).",
+         _ACCURACY_HINT["en"]),
     ),
     # check_probability
     "probability.wrong_shape": _m(
@@ -549,11 +563,134 @@ NOTES: dict[str, dict[str, str]] = {
         "ja": "`model` を採点用に読み込めなかったため、この判定はあなたの `probability` と採点側のテストデータだけから行いました。",
         "en": "`model` could not be loaded for grading, so this verdict was reached from your `probability` and the grader's test data alone.",
     },
+    # On a passing self-check of check_accuracy: its bar is not the pass mark.
+    "accuracy.graded_against_pass_mark": {
+        "ja": "自己チェックでは、正しいモデルから大きく外れていないかだけを確かめています。採点では、正しいモデルの正解率のばらつきから決めた合格ラインと比べます。",
+        "en": "The self-check only makes sure the accuracy is not far from a correct model's. Grading compares it with a pass mark derived from the spread of correct models' accuracies.",
+    },
     "loss.softmax_equivalent": {
         "ja": "出力層の softmax と `from_logits=False` の組み合わせは、教材の形 (出力はロジット、`from_logits=True`) と同じ意味なので正解とします。",
         "en": "A softmax output with `from_logits=False` is equivalent to the lesson's form (logits with `from_logits=True`), so it is accepted.",
     },
 }
+
+@dataclass(frozen=True)
+class CauseText:
+    """The likely cause behind a mistake: its problem text, which includes the mistake's own
+    (``{problem}``), and the hint that replaces the mistake's."""
+
+    problem: dict[str, str]
+    hint: dict[str, str]
+
+
+# How a crash is told: the student's own exception first, then what it led to. An exception
+# without a message (``raise NotImplementedError()``) is told by its type alone.
+_CRASH = {"ja": "{crash_cell} のセルが {crash_type} で止まりました: {crash_error}。{problem}",
+          "en": "The {crash_cell} cell stopped with {crash_type}: {crash_error}. {problem}"}
+_CRASH_WITHOUT_MESSAGE = {"ja": "{crash_cell} のセルが {crash_type} で止まりました。{problem}",
+                          "en": "The {crash_cell} cell stopped with {crash_type}. {problem}"}
+
+
+def _crash(ja: str, en: str) -> CauseText:
+    return CauseText(problem=_CRASH, hint={"ja": ja, "en": en})
+
+
+def _transform(ja: tuple[str, str], en: tuple[str, str]) -> CauseText:
+    return CauseText(problem={"ja": "{problem}" + ja[0], "en": "{problem} " + en[0]},
+                     hint={"ja": ja[1], "en": en[1]})
+
+
+# Causes, keyed by the ``cause`` field a verdict carries: the crash of an answer cell
+# (autograder.crashes, ids ``crash.*``) or a recognisable change of the test data
+# (autograder.context, ids ``data.*``).
+CAUSES: dict[str, CauseText] = {
+    "crash.string_labels": _crash(
+        "ラベルがまだ `'5'` のような文字列のままです。「ラベルを整数に変換する」セル (`y_train = y_train.astype(int)`) を実行してから、このセルを実行し直してください。",
+        "The labels are still strings such as `'5'`: the cell that converts them (`y_train = y_train.astype(int)`) did not run. Run it, then run this cell again."),
+    "crash.sample_count": _crash(
+        "`y_test` と `y_predict` の長さが違います。`y_predict` がテスト画像 1 枚につき 1 つのラベル (`np.argmax(probability, axis=1)`) になっているか確かめてください。",
+        "`y_test` and `y_predict` differ in length. Check that `y_predict` holds one label per test image (`np.argmax(probability, axis=1)`)."),
+    "crash.label_range": _crash(
+        "ラベルは 0〜9 の 10 クラスなので、出力層には 10 個のユニットが必要です。`tf.keras.layers.Dense(10)` にしてください。",
+        "The labels are the 10 classes 0-9, so the output layer needs 10 units: use `tf.keras.layers.Dense(10)`."),
+    "crash.label_shape": _crash(
+        "ラベルの形と損失関数が合っていません。ラベルは整数 (0〜9) のまま、損失関数は `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` を使ってください (one-hot ラベルや `CategoricalCrossentropy` は使いません)。",
+        "The labels and the loss do not match. Keep the labels as integers (0-9) and use `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)` (no one-hot labels, no `CategoricalCrossentropy`)."),
+    "crash.input_shape": _crash(
+        "`X_train` と `X_test` は 1 枚が 784 列のベクトルです。`input_shape=(28, 28)` や `reshape` を使わず、784 列のまま `Dense(10)` に渡してください (入力を書くなら `tf.keras.Input(shape=(784,))`)。",
+        "`X_train` and `X_test` hold each image as a vector of 784 columns. Do not use `input_shape=(28, 28)` or `reshape`; pass the 784 columns to `Dense(10)` as they are (if you declare the input: `tf.keras.Input(shape=(784,))`)."),
+    "crash.compile_first": _crash(
+        "`model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])` を `fit` や `evaluate` より前に実行してください。",
+        "Run `model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])` before `fit` or `evaluate`."),
+    "crash.metrics_list": _crash(
+        "Keras 3 では評価指標をリストで渡します: `metrics=['accuracy']`。",
+        "Keras 3 takes the metrics as a list: `metrics=['accuracy']`."),
+    "crash.lr_argument": _crash(
+        "`lr` は `learning_rate` に名前が変わりました。`tf.keras.optimizers.Adam(learning_rate=0.001)` のように書いてください。",
+        "`lr` was renamed `learning_rate`: write `tf.keras.optimizers.Adam(learning_rate=0.001)`."),
+    "crash.predict_classes": _crash(
+        "`predict_classes` は TensorFlow 2.6 で削除されました。`np.argmax(model.predict(X_test), axis=1)` を使ってください。",
+        "`predict_classes` was removed in TensorFlow 2.6. Use `np.argmax(model.predict(X_test), axis=1)`."),
+    "crash.score_inputs": _crash(
+        "`accuracy_score(y_test, y_predict)` には、確率やロジットではなく予測ラベル (`np.argmax(probability, axis=1)`) を渡してください。",
+        "Pass predicted labels (`np.argmax(probability, axis=1)`) to `accuracy_score(y_test, y_predict)`, not probabilities or logits."),
+    "crash.evaluate_unpack": _crash(
+        "`model.evaluate` が [損失, 正解率] の 2 つを返すのは、`metrics=['accuracy']` を指定してコンパイルしたときです。compile の `metrics` と、受け取る変数の数を確かめてください。",
+        "`model.evaluate` returns the two values [loss, accuracy] when the model was compiled with `metrics=['accuracy']`. Check the `metrics` of compile and the number of names you unpack into."),
+    "crash.stub_left": _crash(
+        "答えの雛形の `raise NotImplementedError()` がセルに残っています。この行を消してから、セルを実行し直してください。",
+        "The template's `raise NotImplementedError()` is still in the cell. Delete that line and run the cell again."),
+    "crash.name_error": _crash(
+        "名前のつづりを確かめてください。つづりが正しければ、その名前を作るセル (準備、データ読み込み、前の練習) を上から順に実行してから、このセルを実行し直してください。",
+        "Check the spelling of the name. If it is right, run the cells that create it (set-up, data loading, the earlier practices) in order, then run this cell again."),
+    "crash.module_missing": _crash(
+        "`import` の名前を確かめ、準備のセルを実行し直してください。",
+        "Check the module name in the `import` and run the set-up cell again."),
+    "crash.syntax": _crash(
+        "エラーが示す行の書き方 (かっこやコロンの閉じ忘れ、字下げ) を確かめてください。",
+        "Check how the line the error points to is written (unclosed brackets, a missing colon, indentation)."),
+    "crash.other": _crash(
+        "エラーが起きた行を確かめて直し、上のセルから順に実行し直してください。",
+        "Look at the line that raised the error, fix it, and run the cells again from the top."),
+    # Recognisable changes of the distributed X_test (context.detect_preprocessing).
+    "data.scaled_twice": _transform(
+        ("値は配布したデータを 255 で 2 回割ったものです。",
+         "正規化のセル (`X_test = X_test / 255.0`) を 2 回実行すると、2 回割られます。データ読み込みのセルから順に、正規化のセルは 1 回だけ実行し直してください。"),
+        ("Its values are the distributed data divided by 255 twice.",
+         "Running the scaling cell (`X_test = X_test / 255.0`) twice divides twice. Run the cells again from the data loading cell, the scaling cell only once."),
+    ),
+    "data.rescaled": _transform(
+        ("値は配布したデータの {factor} 倍です。",
+         "正規化は 255 で 1 回割るだけにして、データ読み込みのセルから順に実行し直してください。"),
+        ("Its values are the distributed data times {factor}.",
+         "Only divide by 255, once; run the cells again from the data loading cell."),
+    ),
+    "data.normalized": _transform(
+        ("値は配布したデータを別の方法 (平均を引く、最小値と最大値でそろえるなど) で正規化したものです。",
+         "この教材の正規化は 255 で割るだけです。データ読み込みのセルから順に実行し直してください。"),
+        ("Its values are the distributed data normalised another way (mean subtracted, min-max scaled, ...).",
+         "This lesson only divides by 255; run the cells again from the data loading cell."),
+    ),
+    "data.reshaped": _transform(
+        ("値は同じですが、形が {shape} に変わっています (配布したデータは {expected})。",
+         "`X_test` は 1 枚 784 列のまま使います。`reshape` をやめて、データ読み込みのセルから順に実行し直してください。"),
+        ("The values are the same, but the shape changed to {shape} (the distributed data is {expected}).",
+         "Keep `X_test` at 784 columns per image: drop the `reshape` and run the cells again from the data loading cell."),
+    ),
+    "data.rows": _transform(
+        ("配布したテストデータ {expected} 行のうち、最初の {rows} 行だけになっています。",
+         "`X_test` を一部の行 (`X_test[:100]` など) で上書きせず、テストデータ全体を使ってください。"),
+        ("It holds only the first {rows} of the {expected} rows of the distributed test data.",
+         "Do not overwrite `X_test` with some of its rows (such as `X_test[:100]`); use the whole test set."),
+    ),
+    "data.training_set": _transform(
+        ("中身は訓練データ `X_train` です。",
+         "`X_test` を上書きせず、データ読み込みのセルから順に実行し直してください。"),
+        ("It holds the training data `X_train`.",
+         "Do not overwrite `X_test`; run the cells again from the data loading cell."),
+    ),
+}
+
 
 # Labels of the student feedback page and the TA class report (autograder.feedback).
 TEXTS.update({
@@ -686,9 +823,18 @@ def mistake_text(mistake_id: str, lang: str | None = None, **fields: object) -> 
     """Return ``(problem, hint)`` for a mistake id, formatted in ``lang``."""
     lang = lang or current_language()
     entry = MISTAKES[mistake_id]
-    # cell names (``cell``, ``upstream_cell``) are stored language-neutral and translated here
+    # cell names (``cell``, ``upstream_cell``, ``crash_cell``) are stored language-neutral and
+    # translated here
     fields = {k: text(f"cell.{v}", lang) if k.endswith("cell") else v for k, v in fields.items()}
-    return entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
+    problem, hint = entry.problem[lang].format(**fields), entry.hint[lang].format(**fields)
+    cause = CAUSES.get(str(fields.get("cause")))
+    if cause is not None:  # the likely cause leads, and its hint replaces the mistake's
+        template = cause.problem
+        if template is _CRASH and not fields.get("crash_error"):
+            template = _CRASH_WITHOUT_MESSAGE
+        problem = template[lang].format(**{**fields, "problem": problem})
+        hint = cause.hint[lang].format(**fields)
+    return problem, hint
 
 
 def note_text(note_id: str, lang: str | None = None) -> str:

@@ -43,6 +43,7 @@ from traitlets import Integer
 
 from .artifacts import MANIFEST
 from .cell_transcript import foreign_outputs
+from .crashes import cell_errors
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
 from .verdict import VERDICT_MIME, Verdict
@@ -184,9 +185,11 @@ class CleanProcessVerdict(NbGraderPreprocessor):
         directory = Path(resources.pop(ARTIFACTS_KEY))
         mark = resources.pop(CAPTURE_MARK, None)
         nb.cells = [c for c in nb.cells if mark is None or c.metadata.get(CAPTURE_MARK) != mark]
-        sources = [c.source for c in nb.cells if c.cell_type == "code"]
+        code_cells = [c for c in nb.cells if c.cell_type == "code"]
+        sources = [c.source for c in code_cells]
+        errors = cell_errors(code_cells)  # for messages only: which answer cell raised what
         try:
-            verdicts, problem = self._run(directory, sources), None
+            verdicts, problem = self._run(directory, sources, errors), None
         except CleanProcessError as exc:
             verdicts, problem = None, exc
             self.log.error("No clean-process verdict: %s", exc)
@@ -223,10 +226,11 @@ class CleanProcessVerdict(NbGraderPreprocessor):
                              grade_id, "; ".join(found))
         return nb, resources
 
-    def _run(self, directory: Path, sources: list[str]) -> dict[str, dict]:
+    def _run(self, directory: Path, sources: list[str], errors: list[dict | None]) -> dict[str, dict]:
         if not (directory / MANIFEST).exists():
             raise CleanProcessError("verification.notebook_stopped", "no artifacts: the kernel stopped early")
-        answer = _server().ask({"artifacts": str(directory), "sources": sources}, self.timeout)
+        answer = _server().ask({"artifacts": str(directory), "sources": sources, "errors": errors},
+                               self.timeout)
         if "verdicts" not in answer:
             raise CleanProcessError("verification.failed", answer.get("error", "no answer"))
         return answer["verdicts"]

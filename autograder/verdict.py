@@ -41,20 +41,31 @@ def plain(value: object) -> object:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Keras wraps an error raised inside a layer in a header line that names only the wrapper.
+_WRAPPER_LINES = ("Exception encountered when calling",)
 
 
-def error_text(exc: BaseException, limit: int = 200) -> str:
-    """``Type: message`` of a student-side error, short enough to read in a message.
+def error_line(message: str, limit: int = 200) -> str:
+    """The one informative line of an exception's message, short enough to read in a message.
 
     TensorFlow's errors start with a header such as ``Graph execution error:`` followed by a
-    stack; the cause is the last plain line, so that one is kept.
+    stack; the cause is the last plain line, so that one is kept. Keras' "Exception
+    encountered when calling ..." header is skipped for the line after it.
     """
-    plain_text = _ANSI.sub("", str(exc))  # Keras colours parts of its messages
+    plain_text = _ANSI.sub("", message)  # Keras colours parts of its messages
     lines = [ln.strip() for ln in plain_text.splitlines() if ln.strip()]
+    while len(lines) > 1 and lines[0].startswith(_WRAPPER_LINES):
+        lines = lines[1:]
     detail = lines[0] if lines else ""
     if len(lines) > 1 and detail.endswith(":"):
         causes = [ln for ln in lines[1:] if not ln.startswith(("File ", "[[", "Detected at node"))]
         detail = causes[-1] if causes else detail
+    return detail if len(detail) <= limit else detail[:limit - 3] + "..."
+
+
+def error_text(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of a student-side error, its message cut to the informative line."""
+    detail = error_line(str(exc), limit)
     text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return text if len(text) <= limit else text[:limit - 3] + "..."
 

@@ -129,13 +129,27 @@ def solve(model: keras.Model, *, scaled: bool = True, **overrides: Any) -> dict[
 DELETE = object()
 
 
-def run(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *, full: bool = True) -> Verdict:
-    return checks.run_check(check_id, Context(ns, list(sources), loader=lambda: DATA), full=full)
+def check(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *, self_check: bool = False,
+          errors: Sequence[object] = ()) -> Verdict:
+    ctx = Context(ns, list(sources), loader=lambda: DATA, errors=errors, self_check=self_check)
+    return checks.run_check(check_id, ctx)
 
 
-def mistake(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *, full: bool = True) -> str | None:
-    verdict = run(check_id, ns, sources, full=full)
-    return verdict.mistake_id
+def run(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES, *,
+        errors: Sequence[object] = ()) -> Verdict:
+    """The graded verdict, after asserting that the self-check reaches exactly the same one.
+
+    So every test of a mistake below also proves that the student's self-check names it.
+    check_accuracy is the exception (its self-check bar is lower; see its own tests).
+    """
+    graded = check(check_id, ns, sources, errors=errors)
+    if check_id != "check_accuracy":
+        assert check(check_id, ns, sources, errors=errors, self_check=True) == graded
+    return graded
+
+
+def mistake(check_id: str, ns: dict[str, Any], sources: Sequence[str] = SOURCES) -> str | None:
+    return run(check_id, ns, sources).mistake_id
 
 
 def replace(old: str, new: str, sources: Sequence[str] = SOURCES) -> list[str]:
@@ -164,10 +178,11 @@ def softmax_model() -> keras.Model:
 
 def test_lesson_answer_passes_every_check_visible_and_hidden(lesson_ns):
     for check_id in CHECK_POINTS:
-        for full in (False, True):
-            verdict = run(check_id, lesson_ns, full=full)
-            assert verdict.passed, (check_id, full, verdict)
-            assert verdict.notes == ()
+        for self_check in (True, False):
+            verdict = check(check_id, lesson_ns, self_check=self_check)
+            assert verdict.passed, (check_id, self_check, verdict)
+            accuracy_note = self_check and check_id == "check_accuracy"
+            assert verdict.notes == (("accuracy.graded_against_pass_mark",) if accuracy_note else ())
 
 
 def test_checks_print_nothing_to_stderr(lesson_ns, capfd):
@@ -215,12 +230,18 @@ def test_architecture_mistakes_each_have_their_message(layers, expected, fields)
     assert (verdict.mistake_id, verdict.fields) == (expected, fields)
 
 
-def test_wrong_unit_count_fails_already_in_the_self_check():
-    assert mistake("check_architecture", {"model": build([keras.layers.Dense(1)], fit=(), ideal=False)},
-                   full=False) == "architecture.wrong_units"
-    hidden = build([keras.layers.Dense(32), keras.layers.Dense(10)], fit=(), ideal=False)
-    assert mistake("check_architecture", {"model": hidden}, full=False) is None  # hidden test only
-    assert mistake("check_architecture", {"model": hidden}) == "architecture.extra_layers"
+def test_the_self_check_names_what_the_hidden_test_names():
+    """The corrections of issue 12: these passed the self-check before it ran the checks in full."""
+    hidden_layer = build([keras.layers.Dense(32), keras.layers.Dense(10)], fit=(), ideal=False)
+    logits_false = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+    cases = [
+        ("check_architecture", {"model": hidden_layer}, "architecture.extra_layers"),
+        ("check_loss", {"model": build(loss=logits_false, fit=(), ideal=False), "loss_fn": logits_false},
+         "loss.logits_need_from_logits"),
+        ("check_training", {"model": build(fit=({"epochs": 1},), ideal=False)}, "training.too_few_epochs"),
+    ]
+    for check_id, ns, expected in cases:
+        assert check(check_id, ns, self_check=True).mistake_id == expected, check_id
 
 
 @pytest.mark.parametrize("layers", [
@@ -264,7 +285,6 @@ def test_loss_accepts_sparse_crossentropy_with_logits(loss):
 ])
 def test_loss_mistakes(loss, expected):
     ns = {"model": build(loss=loss, fit=(), ideal=False), "loss_fn": loss}
-    assert mistake("check_loss", ns, full=False) is None  # the self-check only needs a compiled model
     assert mistake("check_loss", ns) == expected
 
 
@@ -277,7 +297,7 @@ def test_softmax_output_with_from_logits_true_fails_the_loss_check(softmax_model
 def test_loss_needs_loss_fn_and_compile():
     model = build(compile=False, ideal=False)
     assert mistake("check_loss", {"model": model}) == "loss.loss_fn_missing"
-    assert mistake("check_loss", {"model": model, "loss_fn": object()}, full=False) == "loss.not_compiled"
+    assert mistake("check_loss", {"model": model, "loss_fn": object()}) == "loss.not_compiled"
 
 
 def test_mismatch_messages_explain_why_in_one_sentence():
@@ -313,11 +333,6 @@ def test_training_accepts(kwargs, sources):
 def test_training_mistakes_each_have_their_message(kwargs, sources, expected, fields):
     verdict = run("check_training", {"model": build(ideal=False, **kwargs)}, sources)
     assert (verdict.mistake_id, verdict.fields) == (expected, fields)
-
-
-def test_training_self_check_only_needs_compile_and_fit():
-    assert mistake("check_training", {"model": build(optimizer="sgd", ideal=False)}, full=False) is None
-    assert mistake("check_training", {"model": build(fit=(), ideal=False)}, full=False) == "training.not_fitted"
 
 
 def test_a_subset_is_caught_whatever_the_batch_size():
@@ -600,6 +615,38 @@ def test_accuracy_is_measured_by_the_grader_not_taken_from_the_student(monkeypat
     assert mistake("check_accuracy", ns) == "accuracy.below_threshold"
 
 
+@pytest.mark.parametrize(("bar", "graded", "self_checked"), [
+    (0.5, 0.95, None),  # between the bar and the mark: the self-check passes, grading fails
+    (BEST_ACCURACY + 0.001, 0.95, "accuracy.far_below"),  # below the bar: both fail
+    (0.5, BEST_ACCURACY, None),  # above both
+])
+def test_the_accuracy_self_check_uses_its_bar_and_never_the_mark(monkeypatch, lesson_ns, bar, graded, self_checked):
+    marks = _Thresholds(graded)
+    monkeypatch.setattr(checks, "accuracy_threshold", marks)
+    monkeypatch.setattr(checks, "self_check_bar", lambda source, preprocessing: bar)
+    verdict = check("check_accuracy", lesson_ns, self_check=True)
+    assert marks.calls == []  # the pass mark is not even looked up
+    assert verdict.mistake_id == self_checked
+    if self_checked:
+        assert verdict.fields == {"accuracy": BEST_ACCURACY, "typical": 0.88792}
+        assert "0.87" not in "".join(verdict.lines("en"))
+    else:
+        assert verdict.notes == ("accuracy.graded_against_pass_mark",)
+    assert (check("check_accuracy", lesson_ns).mistake_id is None) == (graded <= BEST_ACCURACY)
+
+
+def test_self_check_bar_is_derived_from_the_calibration():
+    from autograder import thresholds
+
+    for preprocessing in ("scaled", "raw"):
+        mark = thresholds.accuracy_threshold("sample", preprocessing)
+        mean = thresholds.typical_accuracy("sample", preprocessing)
+        bar = thresholds.self_check_bar("sample", preprocessing)
+        assert bar <= 2 * mark - mean < bar + 0.01 and bar < mark < mean
+        assert thresholds.self_check_bar("full", preprocessing) == bar  # full reuses the sample's marks
+    assert (thresholds.self_check_bar("sample", "scaled"), thresholds.self_check_bar("sample", "raw")) == (0.85, 0.75)
+
+
 def test_accuracy_needs_the_distributed_test_data(lesson):
     ns = solve(lesson, X_test=lambda ns: ns["X_test"] * 2)
     assert mistake("check_accuracy", ns) == "input.test_data_changed"
@@ -640,15 +687,14 @@ def test_probability_accepts_every_softmax(lesson_ns, convert):
 ])
 def test_probability_mistakes(lesson_ns, convert, expected):
     ns = {**lesson_ns, "probability": convert(lesson_ns["predictions"])}
-    assert mistake("check_probability", ns, full=False) is None  # the shape is right
     assert mistake("check_probability", ns) == expected
 
 
 def test_probability_shape(lesson_ns):
-    verdict = run("check_probability", {**lesson_ns, "probability": lesson_ns["probability"][:5]}, full=False)
+    verdict = run("check_probability", {**lesson_ns, "probability": lesson_ns["probability"][:5]})
     assert (verdict.mistake_id, verdict.fields) == ("probability.wrong_shape",
                                                      {"shape": "(5, 10)", "expected": "(30, 10)"})
-    verdict = run("check_probability", {**lesson_ns, "probability": "softmax"}, full=False)
+    verdict = run("check_probability", {**lesson_ns, "probability": "softmax"})
     assert verdict.mistake_id == "probability.wrong_shape"
 
 
@@ -688,12 +734,11 @@ def test_first_label_is_recomputed_from_the_model(lesson_ns):
 ])
 def test_first_label_shape_and_type_mistakes_fail_in_the_self_check(lesson_ns, value, expected):
     ns = {**lesson_ns, "first_label": value(lesson_ns)}
-    assert mistake("check_first_label", ns, full=False) == expected
+    assert mistake("check_first_label", ns) == expected
 
 
 def test_a_negative_first_label_is_simply_wrong(lesson_ns):
     ns = {**lesson_ns, "first_label": -1}
-    assert mistake("check_first_label", ns, full=False) is None
     assert mistake("check_first_label", ns) == "first_label.wrong"
 
 
@@ -736,9 +781,9 @@ def test_argmax_accepts(lesson_ns, value):
 def test_argmax_axis0_gets_the_lessons_message(lesson_ns):
     ns = {**lesson_ns, "y_predict": np.argmax(lesson_ns["probability"], axis=0)}
     sources = replace("axis=1)\naccuracy", "axis=0)\naccuracy")
-    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.axis0"
+    assert mistake("check_argmax_axis", ns, sources) == "argmax.axis0"
     # the shape alone gives it away, whatever the source says
-    assert mistake("check_argmax_axis", ns, full=False) == "argmax.axis0"
+    assert mistake("check_argmax_axis", ns) == "argmax.axis0"
     problem, _ = messages.mistake_text("argmax.axis0", "ja")
     assert "ラベルごと" in problem and "画像ごと" in problem
 
@@ -746,11 +791,11 @@ def test_argmax_axis0_gets_the_lessons_message(lesson_ns):
 def test_argmax_axis0_is_named_from_the_source_when_the_cell_crashed(lesson_ns):
     ns = {k: v for k, v in lesson_ns.items() if k not in {"y_predict", "accuracy"}}
     sources = replace("y_predict = np.argmax(probability, axis=1)", "y_predict = probability.argmax(0)")
-    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.axis0"
+    assert mistake("check_argmax_axis", ns, sources) == "argmax.axis0"
     sources = replace("y_predict = np.argmax(probability, axis=1)", "y_predict = tf.argmax(probability)")
-    assert mistake("check_argmax_axis", ns, sources, full=False) == "argmax.tf_default_axis0"
+    assert mistake("check_argmax_axis", ns, sources) == "argmax.tf_default_axis0"
     # without an axis-0 argmax in the source, it is simply missing
-    assert mistake("check_argmax_axis", ns, full=False) == "input.missing"
+    assert mistake("check_argmax_axis", ns) == "input.missing"
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -824,7 +869,7 @@ def test_accuracy_that_matches_nothing(lesson_ns):
 
 @pytest.mark.parametrize("value", [88.9, "0.9", None, np.array([0.9, 0.9]), True])
 def test_accuracy_must_be_a_fraction(lesson_ns, value):
-    assert mistake("check_accuracy_score", {**lesson_ns, "accuracy": value}, full=False) == \
+    assert mistake("check_accuracy_score", {**lesson_ns, "accuracy": value}) == \
         "accuracy_score.not_a_fraction"
 
 
@@ -861,7 +906,7 @@ def test_a_crash_inside_a_student_object_is_a_verdict(lesson_ns):
         def __array__(self, *args, **kwargs):
             raise RuntimeError("boom\nsecond line")
 
-    verdict = run("check_first_label", {**lesson_ns, "first_label": Weird()}, full=False)
+    verdict = run("check_first_label", {**lesson_ns, "first_label": Weird()})
     assert verdict.mistake_id == "first_label.not_integer"
     verdict = run("check_argmax_axis", {**lesson_ns, "y_predict": Weird()})
     assert (verdict.mistake_id, verdict.fields) == ("input.student_error", {"error": "RuntimeError: boom"})
@@ -871,7 +916,7 @@ def test_verify_raises_a_readable_failure_without_traceback(lesson_ns, capsys, m
     import autograder.cells
 
     monkeypatch.setattr(autograder.cells, "Context",
-                        lambda namespace, sources: Context(namespace, sources, loader=lambda: DATA))
+                        lambda namespace, sources, **kwargs: Context(namespace, sources, loader=lambda: DATA, **kwargs))
     ns = {**lesson_ns, "y_predict": np.argmax(lesson_ns["probability"], axis=0), "In": SOURCES}
     with pytest.raises(CheckFailed) as failure:
         verify("check_argmax_axis", ns)

@@ -153,3 +153,55 @@ def test_passing_verdict_lines_show_notes():
     assert lines[0] == "✔ Loss configuration (Practice 10): passed."
     assert lines[1].startswith("Note: A softmax output")
     assert verdict.lines("en", self_check=True)[0].startswith("✔ Loss configuration (Practice 10): self-check passed")
+
+
+# --- Causes: the crash of a student's cell, a recognisable change of the test data ---------------
+
+def _cause_fields(cause: str) -> dict[str, object]:
+    entry = messages.CAUSES[cause]
+    values = {"crash_cell": "practice12", "crash_type": "ValueError", "crash_error": "bad {value} here"}
+    for template in [*entry.problem.values(), *entry.hint.values()]:
+        for name in _fields(template):
+            values.setdefault(name, "X")
+    return {**values, "cause": cause}
+
+
+@pytest.mark.parametrize("cause", sorted(messages.CAUSES))
+def test_every_cause_renders_in_both_languages_after_the_mistake(cause):
+    from autograder import crashes
+
+    entry = messages.CAUSES[cause]
+    used = {lang: _fields(entry.problem[lang]) | _fields(entry.hint[lang]) for lang in messages.LANGUAGES}
+    assert used["ja"] == used["en"], cause
+    explained = sorted(crashes.EXPLAINED) if cause.startswith("crash.") else ["input.test_data_changed"]
+    for mistake_id in explained:
+        fields = {**_sample_fields(messages.MISTAKES[mistake_id]), **_cause_fields(cause)}
+        for lang in messages.LANGUAGES:
+            plain_problem, _ = messages.mistake_text(mistake_id, lang, **{k: v for k, v in fields.items() if k != "cause"})
+            problem, hint = messages.mistake_text(mistake_id, lang, **fields)
+            assert plain_problem in problem, (cause, mistake_id, lang)  # the mistake is still said
+            assert hint == entry.hint[lang].format(**fields) and hint.strip()
+            assert "practice1" not in problem + hint
+            if cause.startswith("crash."):  # the student's exception, verbatim, braces and all
+                assert "ValueError" in problem and "bad {value} here" in problem
+
+
+def test_every_crash_cause_of_the_catalogue_has_its_text():
+    from autograder import crashes
+
+    causes = {cause for cause, _, _ in crashes.PATTERNS} | {crashes.FALLBACK_CAUSE}
+    assert causes == {c for c in messages.CAUSES if c.startswith("crash.")}
+    for mistake_id in crashes.EXPLAINED:
+        assert mistake_id in messages.MISTAKES
+
+
+def test_an_unknown_cause_leaves_the_mistake_text_alone():
+    plain = messages.mistake_text("input.missing", "ja", name="model", cell="practice10")
+    assert messages.mistake_text("input.missing", "ja", name="model", cell="practice10", cause="crash.from_the_future") == plain
+
+
+def test_the_self_check_of_accuracy_never_shows_the_pass_mark():
+    for lang in messages.LANGUAGES:
+        problem, hint = messages.mistake_text("accuracy.far_below", lang, accuracy=0.341, typical=0.888)
+        assert "0.341" in problem and "0.89" in problem and "0.87" not in problem + hint
+        assert hint == messages.mistake_text("accuracy.below_threshold", lang, accuracy=0.341, threshold=0.87)[1]
