@@ -77,8 +77,9 @@ def problems(lang: str | None = None) -> list[str]:
     elif tf_version is not None and _release(tf_version) < MIN_TENSORFLOW:
         found.append(messages.text("env.old_tensorflow", lang, version=tf_version,
                                    minimum=_dotted(MIN_TENSORFLOW)))
-    keras_version = _version("keras")
-    if tf_version is not None and keras_version is not None and _release(keras_version) < MIN_KERAS:
+    keras_version = _version("keras")  # only worth a word once TensorFlow itself is new enough
+    if (tf_version is not None and _release(tf_version) >= MIN_TENSORFLOW and keras_version is not None
+            and _release(keras_version) < MIN_KERAS):
         found.append(messages.text("env.old_keras", lang, version=keras_version, minimum=_dotted(MIN_KERAS)))
     for module, requirement in (("numpy", "numpy"), ("scipy", "scipy"), ("sklearn", "scikit-learn")):
         if importlib.util.find_spec(module) is None:

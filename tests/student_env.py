@@ -34,6 +34,7 @@ REQUIREMENTS = (
     "scipy==1.12.0",
     "scikit-learn==1.5.0",
     "ipykernel==6.29.5",
+    "nbclient==0.10.0",  # Colab has Jupyter's notebook tools; the check command runs the notebook with them
 )
 # Packages the first cell installs when missing; downloaded once so the notebook runs offline.
 WHEELHOUSE_REQUIREMENTS = ("mlxtend==0.23.4",)
@@ -74,7 +75,9 @@ def colab_like_env() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / COMPLETE).exists():
             return target
-        shutil.rmtree(target, ignore_errors=True)
+        # Environments of older requirements take gigabytes each and are never used again.
+        for stale in root.glob("colab-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         # --without-pip + ensurepip would be slower; the stdlib venv brings pip.
         subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
         python = target / "bin" / "python"

@@ -23,7 +23,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-from autograder import course
+from autograder import course, environment
 from autograder.spec import CHECK_POINTS
 from autograder.verdict import Verdict
 from corpus import CASES
@@ -80,6 +80,38 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {GRADER_ONL
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
+# --- the first cell's environment check ----------------------------------------------------
+
+
+def _installed(monkeypatch, versions: dict[str, str]) -> None:
+    monkeypatch.setattr(environment, "_version", versions.get)
+
+
+def test_environment_check_is_silent_when_all_is_there(monkeypatch, capsys):
+    _installed(monkeypatch, {"tensorflow-cpu": "2.21.0", "keras": "3.15.1"})
+    environment.check_environment()
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("versions, expected", [
+    ({"tensorflow": "2.15.1", "keras": "2.15.0"},
+     ["TensorFlow 2.15.1 は古すぎます。TensorFlow 2.16 以上 (Keras 3) が必要です。"]),
+    ({"tensorflow-macos": "2.16.2", "keras": "3.1.1"}, ["Keras 3.1.1 は古すぎます。Keras 3.3 以上が必要です。"]),
+    ({"tensorflow": "2.19.0", "keras": "3.10.0", "autograder": "3.7.7"},
+     ["PyPI の同じ名前の別パッケージ `autograder` が入っていて、このノートブックのパッケージとファイルがぶつかります。"]),
+], ids=["old-tensorflow", "old-keras", "clashing-autograder"])
+def test_environment_check_names_what_to_install(monkeypatch, versions, expected):
+    _installed(monkeypatch, versions)
+    with pytest.raises(environment.EnvironmentProblem) as caught:
+        environment.check_environment()
+    lines = caught.value._render_traceback_()
+    assert lines[0] == "このノートブックを実行する準備ができていません:"
+    assert len(lines) == 1 + len(expected)
+    for line, start in zip(lines[1:], expected):
+        assert line.startswith("- " + start), line
+        assert "%pip" in line
+
+
 # --- the simulated Colab -------------------------------------------------------------------
 
 
@@ -125,6 +157,7 @@ class StudentMachine:
         client = NotebookClient(nb, km=km, timeout=600, allow_errors=True,
                                 resources={"metadata": {"path": str(folder)}})
         client.execute(env=self.env())
+        nbformat.write(nb, folder / "executed.ipynb")  # to read when a test fails
         return nb
 
     def python(self, *args: str) -> subprocess.CompletedProcess[str]:
