@@ -34,7 +34,9 @@ REQUIREMENTS = (
     "scipy==1.12.0",
     "scikit-learn==1.5.0",
     "ipykernel==6.29.5",
-    "nbclient==0.10.0",  # Colab has Jupyter's notebook tools; the check command runs the notebook with them
+    # Colab has Jupyter's notebook tools; the check command runs the notebook with them.
+    "nbclient==0.10.0",
+    "nbformat==5.10.4",
 )
 # Packages the first cell installs when missing; downloaded once so the notebook runs offline.
 WHEELHOUSE_REQUIREMENTS = ("mlxtend==0.23.4",)
