@@ -21,7 +21,7 @@ from typing import Any
 from .checks import run_check
 from .context import Context
 from .crashes import kernel_errors
-from .verdict import VERDICT_MIME, Verdict
+from .verdict import Verdict, verdict_bundle
 
 
 class CheckFailed(AssertionError):
@@ -57,9 +57,9 @@ def _publish(verdict: Verdict, hidden: bool) -> None:
     """Attach the verdict to the cell's outputs as machine-readable data.
 
     Reports and the class statistics read mistake ids from here instead of parsing message
-    text. The custom MIME type has no text form, so notebook front ends and nbconvert's HTML
-    show nothing for it.
+    text. :func:`~autograder.verdict.verdict_bundle` says why the output shows nothing in any
+    front end.
     """
     from IPython.display import display
 
-    display({VERDICT_MIME: verdict.to_json(hidden=hidden)}, raw=True)
+    display(verdict_bundle(verdict.to_json(hidden=hidden)), raw=True)

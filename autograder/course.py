@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from .spec import ASSIGNMENT, NOTEBOOK, SOLUTION_CELLS
-from .verdict import VERDICT_MIME, Verdict
+from .verdict import Verdict, output_verdict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,9 +135,21 @@ def autograded_results(root: Path, student: str, db_url: str | None = None) -> d
 
 
 def cell_verdicts(cell: Mapping) -> list[Verdict]:
-    """The machine-readable verdicts a test cell published, in order."""
-    return [Verdict.from_json(o["data"][VERDICT_MIME]) for o in cell.get("outputs", [])
-            if o.get("output_type") == "display_data" and VERDICT_MIME in o.get("data", {})]
+    """The machine-readable verdicts a test cell published, in order.
+
+    A payload that is not a verdict (a student can display anything under the verdict's MIME
+    type) is skipped rather than crashing the reader; the clean process decides anyway.
+    """
+    verdicts = []
+    for output in cell.get("outputs", []):
+        payload = output_verdict(output)
+        if payload is None:
+            continue
+        try:
+            verdicts.append(Verdict.from_json(payload))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return verdicts
 
 
 def _output_text(output: Mapping) -> str:
@@ -145,7 +157,7 @@ def _output_text(output: Mapping) -> str:
         return str(output.get("text", ""))
     if output.get("output_type") == "error":
         return "\n".join(output.get("traceback", []))
-    return str(output.get("data", {}).get("text/plain", ""))  # verdict data has no text form
+    return str(output.get("data", {}).get("text/plain", ""))  # a verdict's text is empty
 
 
 def autograde(root: Path, students: Sequence[str] | None = None) -> None:

