@@ -69,9 +69,13 @@ SOFTMAX_NOTE = {"check_loss": ("loss.softmax_equivalent",)}
 
 @dataclass(frozen=True)
 class RealCase(Case):
-    """A corpus case with the public file its answer was adapted from (``owner/repo:path``)."""
+    """A corpus case with the public file its answer was adapted from.
+
+    ``source`` is ``owner/repo:path``; ``commit`` the version of that file that was read.
+    """
 
     source: str = ""
+    commit: str = ""
 
 
 def _answers(p10: str, p11: str = LESSON_P11, p12: str = LESSON_P12) -> dict[str, str]:
@@ -93,7 +97,8 @@ predictions = model(X_test).numpy()
 probability = tf.nn.softmax(predictions).numpy()
 first_label = np.argmax(probability[0])
 print(first_label, y_test[0])"""), expect(),
-        source="manuenzi/image-processing-with-tensorflow:test_tf.py"),
+        source="manuenzi/image-processing-with-tensorflow:test_tf.py",
+        commit="75a269dfe4fd38acbd53615e49ff5e4753b766c0"),
     # The TF 2 tutorial style of issue 11: a tf.nn.softmax output, the string loss and
     # tf.optimizers.Adam().
     RealCase("rw_ok_tf_nn_softmax_string_loss", _answers("""\
@@ -109,7 +114,8 @@ model.compile(
     metrics=["accuracy"],
 )
 model.fit(X_train, y_train, epochs=5)""", PROBABILITIES_P11), expect(), SOFTMAX_NOTE,
-        source="RndmCodeGuy20/Deep-Learning:Meta/rough.py"),
+        source="RndmCodeGuy20/Deep-Learning:Meta/rough.py",
+        commit="00150e869694cb8ed2582f75a969eb9ea08f398f"),
     # The loss passed as a function (tf.losses.sparse_categorical_crossentropy).
     RealCase("rw_ok_loss_as_function", _answers("""\
 model = tf.keras.models.Sequential(
@@ -125,7 +131,8 @@ model.fit(X_train, y_train, epochs=5)""", PROBABILITIES_P11, """\
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test)"""), expect(), SOFTMAX_NOTE,
-        source="wuzhouqiang/tensorflow2:minist_2.py"),
+        source="wuzhouqiang/tensorflow2:minist_2.py",
+        commit="f94df56608fb02ae94e5b6f1150fedcc7c8ca7a5"),
     # Keras 2's input_dim, a tf.nn.softmax output, loss and metric as imported functions,
     # fit(x=..., y=...).
     RealCase("rw_ok_input_dim_loss_and_metric_functions", _answers("""\
@@ -144,7 +151,8 @@ y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(x=X_test, y=y_test)
 print("loss: %s, acc: %s" % (eval_loss, eval_accuracy))"""), expect(), SOFTMAX_NOTE,
-        source="gaoxinge/machine-learning:classification/mnist_fashion/main1.py"),
+        source="gaoxinge/machine-learning:classification/mnist_fashion/main1.py",
+        commit="f4f3943714d7cea0ecf3f3f1cf4159b03202d8d0"),
     # The functional API of the Keras guide, `keras` imported directly.
     RealCase("rw_ok_functional_api", _answers("""\
 import keras
@@ -157,7 +165,8 @@ model.summary()
 loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 model.compile(optimizer="adam", loss=loss_fn, metrics=["accuracy"])
 model.fit(X_train, y_train, epochs=5)"""), expect(),
-        source="NGminecraft/Smelda:99756151-main/AI/main.py"),
+        source="NGminecraft/Smelda:99756151-main/AI/main.py",
+        commit="aa7e0b9178c907707fc486c9458bcca9529c716d"),
     # A tf.data pipeline batched by 64 (the author's Input/Flatten kept for flat rows): every
     # row is used in each epoch, whatever the batch size. The author's 5 epochs of 64-row
     # batches are 315 steps, which on the 4 000-row sample reach 0.871, right at the pass mark
@@ -182,7 +191,8 @@ model.fit(train_ds, epochs=10, verbose=2)""", LESSON_P11, """\
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(test_ds, verbose=2)"""), expect(),
-        source="Jassiko6/iml_lab_2025:s32062/04/dnn.py"),
+        source="Jassiko6/iml_lab_2025:s32062/04/dnn.py",
+        commit="09ce954fa9ceadb9bde17c99492a969c9f48d4b1"),
     # EarlyStopping on val_loss with the test set as validation data, up to 30 epochs (the
     # author's ModelCheckpoint, which writes a file, is left out). Validating on the test set
     # is poor practice but not what any check is about; the model trains for more than 5
@@ -199,7 +209,8 @@ model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])
 
 model.fit(X_train, y_train, validation_data=(X_test, y_test), epochs=30, callbacks=callbacks)""",
         PROBABILITIES_P11), expect(), SOFTMAX_NOTE,
-        source="gawainchin/mnist-draw-gradio:model.py"),
+        source="gawainchin/mnist-draw-gradio:model.py",
+        commit="97282cf45f78b8ad45307d8f368475549e8932dd"),
     # metrics=['acc'], Keras' short alias of accuracy.
     RealCase("rw_ok_metrics_acc", _answers("""\
 model = tf.keras.Sequential([
@@ -217,7 +228,8 @@ y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test)
 print("Model loss : {:.4f} Model Acc : {:.4f}".format(eval_loss, eval_accuracy))"""),
-        expect(), SOFTMAX_NOTE, source="Ssuwani/mlops:mnist_serving/fast_api/train_test.py"),
+        expect(), SOFTMAX_NOTE, source="Ssuwani/mlops:mnist_serving/fast_api/train_test.py",
+        commit="44c27017cc609a68c56be9291595c88dc60876ed"),
     # The basic-classification tutorial: .add style, 10 epochs, and the probabilities from a
     # second model that appends a Softmax layer to the trained one.
     RealCase("rw_ok_probability_model_softmax_layer", _answers("""\
@@ -240,7 +252,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)
 print(f'Test accuracy: {eval_accuracy}')
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)"""), expect(),
-        source="marcogelle/clothes:classifier.py"),
+        source="marcogelle/clothes:classifier.py",
+        commit="ce5c6c0bd015e9dd8149f91a3d0e0b2ba21c44b2"),
     # The accuracy counted by hand with zip and a list of 0/1.
     RealCase("rw_ok_accuracy_counted_with_zip", _answers("""\
 model = tf.keras.models.Sequential([
@@ -262,7 +275,8 @@ correct = [1 if a == b else 0 for (a, b) in zip(y_predict, y_test)]
 accuracy = (sum(map(int, correct)) / float(len(correct)))
 print('accuracy = {0}%'.format(accuracy * 100))
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test)"""), expect(), SOFTMAX_NOTE,
-        source="abc16810/documents:机器学习/神经网络/tf_test2.py"),
+        source="abc16810/documents:机器学习/神经网络/tf_test2.py",
+        commit="77d878f33996dc06b49f44a2455f020e55eb2d29"),
     # `keras` imported directly, evaluate's list read by index.
     RealCase("rw_ok_keras_import_score_by_index", _answers("""\
 from keras.models import Sequential
@@ -284,7 +298,8 @@ print('Test loss:', score[0])
 print('Test accuracy:', score[1])
 eval_loss = score[0]
 eval_accuracy = score[1]"""), expect(), SOFTMAX_NOTE,
-        source="ytixu/MNIST-autoencoders:flatten_classifier.py"),
+        source="ytixu/MNIST-autoencoders:flatten_classifier.py",
+        commit="fbf025c3d3b70ad829ec65ea76828f99b4d07291"),
     # An Input inside the Sequential list, validation_split=0.1 and 10 epochs: the held-out
     # rows count as used (check_training's docstring).
     RealCase("rw_ok_input_in_sequential_validation_split", _answers("""\
@@ -307,7 +322,8 @@ y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test)
 print("Adam Optimizer Accuracy:", eval_accuracy)"""), expect(), SOFTMAX_NOTE,
-        source="SanjaySaraswat0/deeplearning:deep_learning/DL-Case_Study_1/optimizer_adam.py"),
+        source="SanjaySaraswat0/deeplearning:deep_learning/DL-Case_Study_1/optimizer_adam.py",
+        commit="ae035883d14363bff4d302df2b009fbfd9da4c12"),
     # The author's Flatten(input_shape=(28, 28)) adapted to the flat rows as (784,); an explicit
     # from_logits=False with the softmax output; validation_split=0.2.
     RealCase("rw_ok_flatten_784_from_logits_false", _answers("""\
@@ -333,14 +349,16 @@ print(f"Test Loss: {eval_loss}")
 print(f"Test Accuracy: {eval_accuracy}")
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)"""), expect(), SOFTMAX_NOTE,
-        source="AAMOUD/MNIST-NN-from-scratch-vs-Tensorflow:NN_with_tensorflow.py"),
+        source="AAMOUD/MNIST-NN-from-scratch-vs-Tensorflow:NN_with_tensorflow.py",
+        commit="808234dac5a25c57192f2adf963d4f03ee93d10f"),
     # Softmax written out with NumPy, row-wise, without subtracting the maximum.
     RealCase("rw_ok_numpy_softmax_without_shift", _answers(LESSON_P10, """\
 predictions = model.predict(X_test)
 exp_values = np.exp(predictions)
 probability = exp_values / np.sum(exp_values, axis=1, keepdims=True)
 first_label = np.argmax(probability[0])"""), expect(),
-        source="Petar1304/NNFS:activation_functions.py"),
+        source="Petar1304/NNFS:activation_functions.py",
+        commit="35998899f6e1907a33efd779f83f041d8814ab59"),
     # The student's own softmax(x, axis=-1), which shadows scipy's softmax imported by setup.
     RealCase("rw_ok_own_softmax_function_last_axis", _answers(LESSON_P10, """\
 def softmax(x, axis=-1):
@@ -352,7 +370,8 @@ def softmax(x, axis=-1):
 predictions = model.predict(X_test)
 probability = softmax(predictions)
 first_label = np.argmax(probability[0])"""), expect(),
-        source="heeyil/ZongShe:DeepLearning/utils/math.py"),
+        source="heeyil/ZongShe:DeepLearning/utils/math.py",
+        commit="174811a7f566997e83c9f4108027e08447efe557"),
     # model.call(...).numpy() for the outputs, and the accuracy as the mean of a comparison.
     RealCase("rw_ok_model_call_and_mean_of_matches", _answers(LESSON_P10, """\
 predictions = model.call(X_test).numpy()
@@ -362,7 +381,8 @@ y_predict = probability.argmax(axis=1)
 accuracy = (y_predict == y_test).mean()
 print(accuracy)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)"""), expect(),
-        source="Capstone-Projects-2021-Fall/project-teams-better-weather:prediction/api/test/mnist.py"),
+        source="Capstone-Projects-2021-Fall/project-teams-better-weather:prediction/api/test/mnist.py",
+        commit="2274e96f70cdfef57a7793d5b7e58230b437b534"),
     # The tutorial's 10 epochs, and the first label read off the logits (same argmax).
     RealCase("rw_ok_first_label_from_logits", _answers("""\
 model = tf.keras.Sequential([
@@ -379,14 +399,16 @@ predictions = model.predict(X_test)
 probability = softmax(predictions, axis=1)
 first_label = np.argmax(predictions[0])
 print(first_label, y_test[0])"""), expect(),
-        source="AneleMbabela/TF_Data_Pipelines:tt_data_pipelines.py"),
+        source="AneleMbabela/TF_Data_Pipelines:tt_data_pipelines.py",
+        commit="55aacde82da4d5daa8d44331c61990a349709ec1"),
     # The per-image labels with the argmax method along the last axis.
     RealCase("rw_ok_argmax_method_last_axis", _answers(LESSON_P10, LESSON_P11, """\
 y_predict = probability.argmax(axis = -1)
 print(y_predict)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)"""), expect(),
-        source="companyakis/project01-beginner-image-classification:07-model-prediction3.py"),
+        source="companyakis/project01-beginner-image-classification:07-model-prediction3.py",
+        commit="c1030a48612169282312b4ec93878251e9458245"),
     # The optimizer passed positionally, Adam at learning rate 0.02, 10 epochs.
     RealCase("rw_ok_positional_optimizer_object", _answers("""\
 from keras.losses import SparseCategoricalCrossentropy
@@ -407,7 +429,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test, y_test)
 print(eval_accuracy, eval_loss)
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)"""), expect(),
-        source="Nougat00/TicTacToe5x5:fashion_mnist.py"),
+        source="Nougat00/TicTacToe5x5:fashion_mnist.py",
+        commit="2f9a560a1564d6175a2e8c3ebbaac5e6954e2d5c"),
     # The quickstart written against `import keras` (Keras 3), its Flatten kept without the
     # 28x28 shape.
     RealCase("rw_ok_keras3_quickstart", _answers("""\
@@ -425,7 +448,8 @@ model.fit(X_train, y_train, epochs=5)""", """\
 predictions = model.predict(X_test)
 probability = tf.nn.softmax(predictions).numpy()
 first_label = np.argmax(probability[0])"""), expect(),
-        source="egorakulov/tensorflow_basic:quickstart.py"),
+        source="egorakulov/tensorflow_basic:quickstart.py",
+        commit="ccd5db60ebf10eb2df34714405f906e6c93daaf8"),
 ]
 
 MISTAKES: list[RealCase] = [
@@ -459,7 +483,8 @@ model.fit(X_train, y_train, epochs=5, batch_size=256)""", PROBABILITIES_P11), ex
         check_first_label="input.missing",
         check_argmax_axis="input.missing_upstream",
         check_accuracy_score="input.missing_upstream"), SOFTMAX_NOTE,
-        source="wusanshou2017/Tensorflow_2.0:dive_into_dl_practice/3.7_softmax-regression.py"),
+        source="wusanshou2017/Tensorflow_2.0:dive_into_dl_practice/3.7_softmax-regression.py",
+        commit="0ca00f4a374b2bb9c842e2ea69b288ff8de4684f"),
     # Keras 1 arguments (output_dim=, init=, nb_epoch=): the first add() raises, leaving an
     # empty Sequential and nothing else. A model without any layer has no weighted layer
     # (architecture.no_weighted_layer), whether or not it was ever built; loss_fn, written
@@ -483,7 +508,8 @@ history = model.fit(X_train, y_train, nb_epoch=100, batch_size=128, verbose=1)""
         check_first_label="input.missing",
         check_argmax_axis="input.missing_upstream",
         check_accuracy_score="input.missing_upstream"),
-        source="tgjeon/Keras-Tutorials:02_logistic_regression.py"),
+        source="tgjeon/Keras-Tutorials:02_logistic_regression.py",
+        commit="7074049096c6263409edf3584f5a309e51aca763"),
     # Calling an empty Sequential on an Input to give it a shape worked in Keras 2; Keras 3
     # refuses to build a model without layers, so the cell stops on its second line with the
     # same empty model as above.
@@ -511,7 +537,8 @@ model.fit(X_train, y_train, epochs=5)""", PROBABILITIES_P11), expect(
         check_first_label="input.missing",
         check_argmax_axis="input.missing_upstream",
         check_accuracy_score="input.missing_upstream"),
-        source="mcgridles/neuromatic:examples/keras_baseline.py"),
+        source="mcgridles/neuromatic:examples/keras_baseline.py",
+        commit="719db37260cbaf3cbb74f0eac5dbb532925ad83c"),
     # Chollet's book names the model `network`: every check asks for `model`.
     RealCase("rw_m_model_named_network", _answers("""\
 from keras import models
@@ -540,7 +567,8 @@ test_loss, test_acc = network.evaluate(X_test, test_labels)
 print('test_acc', test_acc)
 eval_loss, eval_accuracy = test_loss, test_acc"""),
         {check: "input.missing" for check in expect()},
-        source="cseas/deep-learning:mnist.py"),
+        source="cseas/deep-learning:mnist.py",
+        commit="b794f3666c493f13b18724a7205cf99557c10c97"),
     # The TF quickstart with its hidden layer and dropout kept.
     RealCase("rw_m_quickstart_hidden_layer_kept", _answers("""\
 model = tf.keras.models.Sequential([
@@ -555,7 +583,8 @@ loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 model.compile(optimizer='adam',loss=loss_fn,metrics=['accuracy'])
 model.fit(X_train, y_train, epochs=5)"""), expect(
         check_architecture="architecture.extra_layers"),
-        source="keneoneth/AITestPlatform:models/mnist_demo_model.py"),
+        source="keneoneth/AITestPlatform:models/mnist_demo_model.py",
+        commit="ee179183c800da406a5782ee00b1cf9854d4abf2"),
     # The quickstart's hidden layer removed but its Dropout kept in front of Dense(10). Dropout
     # is inactive at prediction, so the function computed is the lesson's; but it is not the
     # lesson's model (one Dense layer and nothing else: model_facts tolerates only InputLayer
@@ -571,7 +600,8 @@ loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 model.compile(optimizer='adam', loss=loss_fn, metrics=['accuracy'])
 model.fit(X_train, y_train, epochs=5)"""), expect(
         check_architecture="architecture.unexpected_layer"),
-        source="TomislavStrugacevac/ml_basic_1:main.py"),
+        source="TomislavStrugacevac/ml_basic_1:main.py",
+        commit="5b0c541c0dd2baf0aad372dde767144b64da428c"),
     # --- Practice 10: loss and compile ----------------------------------------------------
     # The loss written inline in compile, so no `loss_fn`; 256-row batches with 20% held out
     # give 13 steps per epoch, 130 in all: too few for this model to reach the pass mark.
@@ -599,7 +629,8 @@ predicted = model.predict(np.expand_dims(X_test[0], 0))
 first_label = np.argmax(predicted)"""), expect(
         check_loss="loss.loss_fn_missing",
         check_accuracy="accuracy.below_threshold"),
-        source="rafcik87/prir:Lab10/lab10_3.py"),
+        source="rafcik87/prir:Lab10/lab10_3.py",
+        commit="e88ee2efbae1281ac1bfdbbedf5d9438bebad88f"),
     # One-hot labels with CategoricalCrossentropy (a consistent pair, but not the lesson's
     # integer labels and SparseCategoricalCrossentropy: loss.categorical_with_int_labels is the
     # closest id; its text assumes integer labels). One batch of 10 000 rows is one step per
@@ -622,7 +653,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test,  y_test, verbose=2)"""), expec
         check_loss="loss.categorical_with_int_labels",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"),
-        source="Eviper01/DeepLearning:mnist_classify/model.compile.py"),
+        source="Eviper01/DeepLearning:mnist_classify/model.compile.py",
+        commit="3597f9ce2d0ce353a04ba164451739c60394c55a"),
     # One-hot labels fed to the lesson's sparse loss: fit raises on the first batch. The
     # model has weights from its input_shape, so it predicts, untrained; the loss itself is
     # right for a softmax output. evaluate on the one-hot test labels raises the same way.
@@ -649,7 +681,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test, test_label)"""), expect(
         check_training="training.not_fitted",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"), SOFTMAX_NOTE,
-        source="henryli121/FNN-function-approximation:Networks/network_2.py"),
+        source="henryli121/FNN-function-approximation:Networks/network_2.py",
+        commit="6d21a69561de4e9c80de5695004e133129958bec"),
     # The keras.io "30 seconds" example: categorical_crossentropy on integer labels and plain
     # SGD. fit raises at once; the model has weights from input_dim and predicts, untrained.
     RealCase("rw_m_keras_io_categorical_sgd", _answers("""\
@@ -673,7 +706,8 @@ first_label = np.argmax(probability[0])"""), expect(
         check_training="training.not_fitted",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"),
-        source="Stadzior/KerasPlayground:main.py"),
+        source="Stadzior/KerasPlayground:main.py",
+        commit="f18d9431767a49003a03c11a609fb6755bedc6af"),
     # Keras 2's Adam(lr=...) raises in Keras 3 before compile runs; `loss_fn`, on the next
     # line, is never defined. The author's InputLayer + Reshape((28, 28, 1)) + Flatten turns
     # the 784 inputs into an image and back: the model computes exactly a Dense(10) of the
@@ -703,7 +737,8 @@ model.fit(x=X_train,
         check_training="training.not_compiled",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"),
-        source="Hvass-Labs/TensorFlow-Tutorials:03C_Keras_API.ipynb"),
+        source="Hvass-Labs/TensorFlow-Tutorials:03C_Keras_API.ipynb",
+        commit="1fad0403b09ff09abdfabe7a5a364db2bd2e05d0"),
     # TF 1's tf.train.AdamOptimizer() does not exist in TF 2: compile never runs. Practice 11
     # builds the model by predicting, untrained; evaluate then refuses an uncompiled model.
     RealCase("rw_m_tf1_adam_optimizer", _answers("""\
@@ -720,7 +755,8 @@ model.fit(X_train, y_train, epochs=5)""", PROBABILITIES_P11), expect(
         check_training="training.not_compiled",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"),
-        source="lifeich1/play-tensorflow:fashion_mnist/model.py"),
+        source="lifeich1/play-tensorflow:fashion_mnist/model.py",
+        commit="b5396f0e3a1d2405db546570c2d6a50e7b65811f"),
     # --- Practice 10: training -------------------------------------------------------------
     # Compiled without metrics: evaluate returns the loss alone, and unpacking it raises.
     RealCase("rw_m_compiled_without_metrics", _answers("""\
@@ -746,7 +782,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test, y_test)
 print(f'Testaccuracy: {eval_accuracy}')"""), expect(
         check_training="training.missing_accuracy_metric",
         check_accuracy_score="input.missing"), SOFTMAX_NOTE,
-        source="KoderFPV/mlcourse:mnist.py"),
+        source="KoderFPV/mlcourse:mnist.py",
+        commit="184904d50be97b783c2b8e85dc342d2de03d91c2"),
     # fit without epochs trains one epoch (Keras' default); an Activation layer gives the
     # softmax; one-hot labels with categorical_crossentropy, as in the author's book.
     RealCase("rw_m_fit_without_epochs", _answers("""\
@@ -779,7 +816,8 @@ accuracy = accuracy_score(y_test, y_predict)"""), expect(
         check_training="training.too_few_epochs",
         check_accuracy="accuracy.below_threshold",
         check_accuracy_score="input.missing"),
-        source="suites/actual-deeplearning:ch5/keras/keras-mnist.py"),
+        source="suites/actual-deeplearning:ch5/keras/keras-mnist.py",
+        commit="4a4f0ce6c0563c58cba47fb77cead03db12cd266"),
     # Chollet's functional version with rmsprop instead of Adam; its 160 steps of 128 rows
     # reach 0.856.
     RealCase("rw_m_rmsprop_functional", _answers("""\
@@ -801,7 +839,8 @@ model.compile(
 model.fit(X_train, y_train, epochs=5, batch_size=128)""", PROBABILITIES_P11), expect(
         check_training="training.wrong_optimizer",
         check_accuracy="accuracy.below_threshold"), SOFTMAX_NOTE,
-        source="tengge1/LearnPython:python_deep_learning/3_1.functional.py"),
+        source="tengge1/LearnPython:python_deep_learning/3_1.functional.py",
+        commit="d03d2f3836181c3930886803752fb1ba14fa2974"),
     # A repeated tf.data pipeline with steps_per_epoch=30: each "epoch" sees 30 of the 125
     # batches, so every epoch trains on a quarter of the set (10 of them are 2.4 passes over
     # the data). check_training reports the partial set per epoch, which is how Keras counted
@@ -830,7 +869,8 @@ model.fit(dataset, epochs=10, steps_per_epoch=30,
           validation_steps=3)""", PROBABILITIES_P11), expect(
         check_training="training.partial_training_set",
         check_accuracy="accuracy.below_threshold"), SOFTMAX_NOTE,
-        source="gongfan99/tensorflow_introduction:example.py"),
+        source="gongfan99/tensorflow_introduction:example.py",
+        commit="67fc86323b371bb40ef035068c1db935150371fd"),
     # A misspelt loss name ('categorial_crossentropy'): compile accepts any string and fit
     # fails when it looks the name up. check_loss names the loss it cannot use
     # (loss.wrong_loss). The model had no input shape, and Keras 3 leaves the weights that
@@ -860,7 +900,8 @@ eval_loss, eval_accuracy = model.evaluate(X_test, test_labels)"""), expect(
         check_first_label="input.missing",
         check_argmax_axis="input.missing_upstream",
         check_accuracy_score="input.missing_upstream"),
-        source="yaswanthbandaru/Machinelearning:Learning/learn.py"),
+        source="yaswanthbandaru/Machinelearning:Learning/learn.py",
+        commit="d3aca3ce510ff6af7e5fed1b110db0524c76e156"),
     # --- Practice 11 -------------------------------------------------------------------------
     # A softmax function that sums down the columns (axis=0) of the whole batch. It is the
     # same function as scipy's softmax(..., axis=0), so the verdicts are those of the
@@ -877,7 +918,8 @@ first_label = np.argmax(probability[0])"""), expect(
         check_probability="probability.wrong_axis",
         check_argmax_axis="argmax.wrong_probability",
         check_accuracy_score="accuracy_score.wrong_predictions"),
-        source="Stepanov-Sergey/activation:Softmax.py"),
+        source="Stepanov-Sergey/activation:Softmax.py",
+        commit="a61c4ef40743272827a9d6724b803292e9ca258b"),
     # Chollet's first example: rmsprop (160 steps of 128 rows: 0.856), and predictions for the
     # first ten test images only.
     # y_predict then has 10 labels. It is not an axis-0 argmax (none is written, and the
@@ -912,7 +954,8 @@ print("Test label 0", y_test[0])"""), expect(
         check_probability="probability.wrong_shape",
         check_argmax_axis="argmax.wrong_shape",
         check_accuracy_score="input.missing"), SOFTMAX_NOTE,
-        source="viethang/chollet_deep_learning_book_examples:digit_recognition.py"),
+        source="viethang/chollet_deep_learning_book_examples:digit_recognition.py",
+        commit="8e1257bf7e6c61538e9a19519d51f8a592c62ebc"),
     # --- Practice 12 -------------------------------------------------------------------------
     # predict_classes was removed from Keras: the first line of Practice 12 raises.
     RealCase("rw_m_predict_classes", _answers(LESSON_P10, LESSON_P11, """\
@@ -922,7 +965,8 @@ accuracy = np.mean(y_predict == y_test)
 eval_loss, eval_accuracy = model.evaluate(X_test, y_test, verbose=2)"""), expect(
         check_argmax_axis="input.missing",
         check_accuracy_score="input.missing"),
-        source="m2dsupsdlclass/lectures-labs:labs/01_keras/solutions/keras_accuracy_on_test_set.py"),
+        source="m2dsupsdlclass/lectures-labs:labs/01_keras/solutions/keras_accuracy_on_test_set.py",
+        commit="a9478888a173c76ff4e5e2226aa5a1cd23090283"),
     # evaluate called for its printout only: eval_loss and eval_accuracy are never assigned.
     RealCase("rw_m_evaluate_result_not_kept", _answers("""\
 from tensorflow import keras
@@ -941,7 +985,8 @@ y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 model.evaluate(X_test, y_test, verbose=2)"""), expect(
         check_accuracy_score="input.missing"), SOFTMAX_NOTE,
-        source="urotuta/tf:fashion_mnsit_dense.py"),
+        source="urotuta/tf:fashion_mnsit_dense.py",
+        commit="f0eb696a69f7288c38e4773c5aef530857bc7dc1"),
 ]
 
 CASES: list[RealCase] = CORRECT + MISTAKES

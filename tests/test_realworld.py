@@ -4,9 +4,9 @@ The cases are graded once per session, in the same batch as ``corpus.py``
 (``conftest.graded_class``). For each case and check cell: the verdict's mistake id and notes
 are the expected ones, nbgrader's score agrees with the verdict, the cell shows exactly the
 verdict's rendered message and nothing of a Python traceback, and a correct answer scores the
-full 15 points. The corpus itself is checked too: every case names the public file it was
-adapted from, the expected ids exist, about half the cases are correct, and no answer is a mere
-renaming of another (here or in ``corpus.py``).
+full 15 points. The corpus itself is checked too: every case names the public file (and its
+commit) it was adapted from, the expected ids exist, about half the cases are correct, and no
+answer is a mere renaming of another (here or in ``corpus.py``).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def test_corpus_size_sources_and_balance():
     assert not set(names) & {c.name for c in corpus.CASES}, "names must be unique in the shared batch"
     for case in CASES:
         assert SOURCE.match(case.source), (case.name, case.source)
+        assert re.fullmatch(r"[0-9a-f]{40}", case.commit), (case.name, case.commit)
         assert set(case.answers) == set(SOLUTION_CELLS), case.name
         assert set(case.expected) == set(CHECK_POINTS), case.name
         assert set(case.notes) <= {c for c, m in case.expected.items() if m is None}, case.name
