@@ -25,9 +25,9 @@ Expected verdicts follow the semantics of the checks (the docstrings in
 debatable verdict says why. ``test_realworld`` grades every case once per session, in the same
 bulk-grader batch as ``corpus.py`` (see ``conftest.graded_class``).
 
-Accuracy: every correct case trains to a test accuracy well above the calibrated pass mark on
-the offline sample, and every ``accuracy.below_threshold`` stays well below it (the measured
-value is in the comment, from the grading session these expectations were checked against).
+Accuracy (offline sample, pass mark 0.870): the correct cases reach 0.885-0.911 and the
+``accuracy.below_threshold`` cases 0.085-0.864, measured with the notebook's seed by running
+the cells in-process (TensorFlow 2.21, Keras 3.15); the comments give the values that come close.
 """
 
 from __future__ import annotations
