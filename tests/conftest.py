@@ -35,6 +35,12 @@ from autograder.bulk import BatchOptions, grade_assignment  # noqa: E402
 from autograder.bulk.report import summary  # noqa: E402
 
 from corpus import CASES, SOURCE_NOTEBOOK  # noqa: E402
+# --- real-world corpus (tests/realworld.py, asserted by test_realworld): graded in the same
+# batch as corpus.py, so its 40 notebooks pay no second batch start-up.
+from realworld import CASES as REAL_WORLD_CASES  # noqa: E402
+
+GRADED_CASES = [*CASES, *REAL_WORLD_CASES]
+# --- end of the real-world corpus addition
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,10 @@ def released_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_class(released_course: Path) -> GradedCourse:
-    """Every corpus case submitted and autograded once."""
+    """Every corpus case (corpus.py and realworld.py) submitted and autograded once."""
     root = released_course
     release = course.release_notebook(root)
-    for case in CASES:
+    for case in GRADED_CASES:
         if case.name == SOURCE_NOTEBOOK:
             nb = nbformat.read(root / "source" / course.ASSIGNMENT / course.NOTEBOOK, as_version=4)
         else:
@@ -64,4 +70,4 @@ def graded_class(released_course: Path) -> GradedCourse:
         course.submit(root, case.name, nb)
     report = grade_assignment(BatchOptions(root, force=True))
     assert report.exit_code == 0, summary(report)
-    return GradedCourse(root, {case.name: course.autograded_results(root, case.name) for case in CASES})
+    return GradedCourse(root, {case.name: course.autograded_results(root, case.name) for case in GRADED_CASES})
