@@ -2,7 +2,7 @@
 
 A test cell's source is the grader's (nbgrader's OverwriteCells restores it): calls of
 ``verify(check_id, globals(), hidden=...)``. Each call (see :func:`autograder.cells.verify`)
-publishes its verdict as display data of the verdict MIME type only, then either prints the
+publishes its verdict as display data (:func:`~autograder.verdict.verdict_bundle`), then either prints the
 verdict's lines (a pass) or raises ``CheckFailed``, whose traceback is those lines and which ends
 the cell (a failure). The outputs of an honest kernel are therefore fully determined by the
 verdicts it published and the cell's source.
@@ -27,7 +27,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import messages
-from .verdict import VERDICT_MIME, Verdict
+from .verdict import VERDICT_MIME, Verdict, verdict_bundle
 
 # What nbgrader's Execute writes as the traceback of an error the kernel reported without one.
 NBGRADER_EMPTY_TRACEBACK = ["ERROR: An error occurred while showtraceback was disabled"]
@@ -107,9 +107,9 @@ def _follow_ups(verdict: Verdict, hidden: bool) -> list[dict[str, Any]]:
 def _published(output: Mapping[str, Any], check_id: str, hidden: bool) -> Verdict | None:
     """The verdict ``output`` is, if it is exactly what ``verify(check_id, hidden=hidden)`` displays."""
     data = output.get("data", {})
-    if output["output_type"] != "display_data" or set(data) != {VERDICT_MIME} or output.get("metadata"):
+    record = data.get(VERDICT_MIME) if isinstance(data, Mapping) else None
+    if output["output_type"] != "display_data" or data != verdict_bundle(record) or output.get("metadata"):
         return None
-    record = data[VERDICT_MIME]
     if not (isinstance(record, dict) and record.get("check_id") == check_id and record.get("hidden") is hidden):
         return None
     for fields in (record.get("fields"), _unclean(record.get("fields"))):

@@ -46,11 +46,13 @@ from .cell_transcript import foreign_outputs
 from .crashes import cell_errors
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
-from .verdict import VERDICT_MIME, Verdict
+from .review import needs_review
+from .verdict import Verdict, verdict_bundle
 
 CAPTURE_MARK = "autograder_capture"
 ARTIFACTS_KEY = "autograder_artifacts"
 REVIEW_KEY = "autograder_review"
+WITHOUT_MODEL_NOTE = "verdict.without_model"  # see autograder.checks: decided without the model
 OVERRIDDEN_NOTE = "verdict.overridden"  # note on a verdict where the kernel's disagreed
 FOREIGN_OUTPUT_NOTE = "verdict.foreign_output"  # note where the kernel wrote outputs the check did not
 
@@ -161,7 +163,7 @@ def _outputs(verdict: Verdict) -> list[NotebookNode]:
     output: 0, else full points) follows ``verdict.passed`` and nothing else.
     """
     lines = verdict.lines()
-    data = new_output("display_data", data={VERDICT_MIME: verdict.to_json(hidden=True, clean=True)})
+    data = new_output("display_data", data=verdict_bundle(verdict.to_json(hidden=True, clean=True)))
     if verdict.passed:
         return [data, new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
     return [data, new_output("error", ename="CheckFailed", evalue="\n".join(lines), traceback=lines)]
@@ -197,6 +199,8 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             shutil.rmtree(directory, ignore_errors=True)
         disagreements: list[str] = []
         foreign: dict[str, list[str]] = {}
+        self_reported: dict[str, str] = {}  # a self-reported fact contradicted (autograder.review)
+        without_model: list[str] = []  # decided on the student's arrays alone (model unreadable)
         # The capture cell never ran: the kernel died (SurvivingExecute) or stopped early.
         stopped = problem is not None and problem.mistake_id == "verification.notebook_stopped"
         for cell in nb.cells:
@@ -205,6 +209,10 @@ class CleanProcessVerdict(NbGraderPreprocessor):
                 continue
             grade_id = meta["grade_id"]
             clean = _clean_verdict(grade_id, verdicts, problem)
+            if verdicts is not None and needs_review(clean.mistake_id):
+                self_reported[grade_id] = str(clean.mistake_id)
+            if verdicts is not None and WITHOUT_MODEL_NOTE in clean.notes:
+                without_model.append(grade_id)
             found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=stopped)
             if found:
                 foreign[grade_id] = found
@@ -218,6 +226,8 @@ class CleanProcessVerdict(NbGraderPreprocessor):
         resources[REVIEW_KEY] = {"verified": verdicts is not None,
                                  "tampered": disagreements if verdicts is not None else [],
                                  "foreign_outputs": foreign,
+                                 "self_reported": self_reported,
+                                 "without_model": without_model,
                                  "problem": str(problem) if problem else None}
         if disagreements:
             self.log.warning("Kernel and clean-process verdicts disagree on %s", ", ".join(disagreements))
@@ -363,4 +373,9 @@ def review_reasons(review: Mapping) -> list[str]:
         reasons.append("the kernel's verdict disagreed with the clean process on " + ", ".join(review["tampered"]))
     for grade_id, found in (review.get("foreign_outputs") or {}).items():
         reasons.append(f"test cell {grade_id}: " + "; ".join(found))
+    for grade_id, mistake_id in (review.get("self_reported") or {}).items():
+        reasons.append(f"test cell {grade_id}: a self-reported fact was contradicted ({mistake_id})")
+    if review.get("without_model"):
+        reasons.append("the model could not be loaded; decided on the student's arrays alone: "
+                       + ", ".join(review["without_model"]))
     return reasons
