@@ -43,7 +43,7 @@ def _verify_outputs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
                     hidden: bool) -> list[nbformat.NotebookNode]:
     """What ipykernel records for one real ``verify`` call whose check returns ``verdict``."""
     shown: list[dict] = []
-    monkeypatch.setattr(cells, "run_check", lambda check_id, ctx, full: verdict)
+    monkeypatch.setattr(cells, "run_check", lambda check_id, ctx: verdict)
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     capsys.readouterr()
     try:
@@ -177,7 +177,7 @@ def _graded_notebook(outputs: dict[str, list]) -> nbformat.NotebookNode:
 
 def _clean_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nb: nbformat.NotebookNode,
                    clean: dict[str, Verdict] | None) -> tuple[nbformat.NotebookNode, dict]:
-    def answer(self, directory, sources):
+    def answer(self, directory, sources, errors):
         if clean is None:
             from autograder.preprocessors import CleanProcessError
             raise CleanProcessError("verification.notebook_stopped", "no artifacts")
@@ -318,7 +318,7 @@ def test_a_student_cell_marked_as_the_capture_cell_is_neither_removed_nor_hidden
     nb.cells += [own, capture]
     seen = []
 
-    def answer(self, directory, sources):
+    def answer(self, directory, sources, errors):
         seen.extend(sources)
         return {check: v.to_json() for check, v in PASS.items()}
     monkeypatch.setattr(CleanProcessVerdict, "_run", answer)
