@@ -20,7 +20,28 @@ from autograder.sample_class import sample_class
 from autograder.spec import ASSIGNMENT, CHECK_POINTS, NOTEBOOK
 
 RELEASE = course.REPO_ROOT / "release" / ASSIGNMENT / NOTEBOOK
-SCALING, LABELS, PRACTICE10, CHECK_ARCH, PRACTICE11 = 6, 8, 10, 12, 17  # cell positions in the release
+
+
+def _position(grade_id: str | None, after: str | None = None) -> int:
+    """Where a cell sits in the release: by grade_id, or the first unmarked cell after ``after``."""
+    cells = nbformat.read(RELEASE, as_version=4).cells
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
+    if grade_id is not None:
+        return ids.index(grade_id)
+    start = ids.index(after)
+    return next(i for i in range(start + 1, len(cells)) if ids[i] is None and cells[i].cell_type == "code")
+
+
+# Cell positions in the release (the optional scaling cell has no grade_id).
+SCALING, LABELS, PRACTICE10 = _position(None, after="scale_md"), _position("labels"), _position("practice10")
+CHECK_ARCH, PRACTICE11 = _position("check_architecture"), _position("practice11")
+LOAD_DATA = _position("load_data")
+
+
+def _count(position: int) -> int:
+    """The execution count ``_ran`` gives the code cell at ``position`` (code cells numbered from 1)."""
+    cells = nbformat.read(RELEASE, as_version=4).cells
+    return sum(c.cell_type == "code" for c in cells[:position + 1])
 
 
 def _filled(student: str = "s01_correct") -> nbformat.NotebookNode:
@@ -67,19 +88,19 @@ def test_cells_run_out_of_order_are_named_with_their_counts():
     loss = messages.title("check_loss", "ja")
     training = messages.title("check_training", "ja")
     assert _findings(nb) == [
-        _text("out_of_order", cell=arch, count=6, above="練習10", above_count=30),
-        _text("out_of_order", cell=loss, count=7, above="練習10", above_count=30),
-        _text("out_of_order", cell=training, count=8, above="練習10", above_count=30),
+        _text("out_of_order", cell=arch, count=_count(CHECK_ARCH), above="練習10", above_count=30),
+        _text("out_of_order", cell=loss, count=_count(CHECK_ARCH) + 1, above="練習10", above_count=30),
+        _text("out_of_order", cell=training, count=_count(CHECK_ARCH) + 2, above="練習10", above_count=30),
         _text("more_out_of_order", count=7),
     ]
-    assert _findings(nb)[0] == ("モデルの構造 (練習10) (In [6]) は、上にある練習10 (In [30]) より前に実行されています。"
+    assert _findings(nb)[0] == (f"モデルの構造 (練習10) (In [{_count(CHECK_ARCH)}]) は、上にある練習10 (In [30]) より前に実行されています。"
                                 "採点では上から順に実行するので、結果が変わることがあります。")
 
 
 def test_a_cell_never_run_is_named_by_its_first_line():
     nb = _ran(_filled(), {SCALING: None})
-    assert _findings(nb) == [_text("never_run", cell="セル 7 (「X_train = X_train / 255.0」)")]
-    assert _findings(nb, "en") == ['cell 7 ("X_train = X_train / 255.0") was never run. Grading runs it too, '
+    assert _findings(nb) == [_text("never_run", cell=f"セル {SCALING + 1} (「X_train = X_train / 255.0」)")]
+    assert _findings(nb, "en") == [f'cell {SCALING + 1} ("X_train = X_train / 255.0") was never run. Grading runs it too, '
                                    "so results may differ."]
 
 
@@ -90,14 +111,14 @@ def test_skipped_label_cell_says_the_labels_are_still_strings():
 
 def test_practice_run_before_the_label_cell_names_the_cause():
     nb = _ran(_filled(), {LABELS: 40})
-    assert _findings(nb)[0] == _text("ran_before_labels", cell="練習10", count=5,
+    assert _findings(nb)[0] == _text("ran_before_labels", cell="練習10", count=_count(PRACTICE10),
                                      above=_text("labels_cell"), above_count=40)
 
 
 def test_data_reloaded_after_the_label_cell_turns_labels_back_into_strings():
-    nb = _ran(_filled(), {4: 41})  # the data cell (position 4) run again after everything
-    assert _findings(nb)[1] == _text("labels_out_of_order", cell=_text("labels_cell"), count=4,
-                                     above="セル 5 (「X_train, X_test, y_train, y_test = lo...」)",
+    nb = _ran(_filled(), {LOAD_DATA: 41})  # the data cell run again after everything
+    assert _findings(nb)[1] == _text("labels_out_of_order", cell=_text("labels_cell"), count=_count(LABELS),
+                                     above=f"セル {LOAD_DATA + 1} (「X_train, X_test, y_train, y_test = lo...」)",
                                      above_count=41)
 
 
@@ -113,7 +134,7 @@ def test_name_defined_only_below_its_use_is_reported():
     nb.cells.insert(PRACTICE11 + 1, nbformat.v4.new_code_cell("n_epochs = 5", execution_count=1))
     nb.cells[PRACTICE10].source = nb.cells[PRACTICE10].source.replace("epochs=5", "epochs=n_epochs")
     findings = _findings(nb)
-    assert _text("defined_below", name="n_epochs", cell="練習10", below="セル 19 (「n_epochs = 5」)") in findings
+    assert _text("defined_below", name="n_epochs", cell="練習10", below=f"セル {PRACTICE11 + 2} (「n_epochs = 5」)") in findings
 
 
 def test_deleted_check_cell_and_label_cell_are_reported():
@@ -214,7 +235,7 @@ def test_correct_notebook_saved_out_of_order_passes_and_says_how_it_was_saved(tm
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[:3] == [_text("running", path=NOTEBOOK), _text("saved_header"),
-                         "  ⚠ " + _text("never_run", cell="セル 7 (「X_train = X_train / 255.0」)")]
+                         "  ⚠ " + _text("never_run", cell=f"セル {SCALING + 1} (「X_train = X_train / 255.0」)")]
     assert [ln for ln in lines if ln.startswith("  ✔")] == _passed_lines("ja")
     assert ["練習10", "練習11", "練習12"] == [ln for ln in lines if ln.startswith("練習")]
     assert lines[-1] == _text("summary_pass", total=len(CHECK_POINTS))
