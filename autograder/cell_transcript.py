@@ -160,6 +160,15 @@ def honest_outputs(outputs: Sequence[Mapping[str, Any]], check_id: str, calls: S
     return expected
 
 
+def shown_self_check(outputs: Sequence[Mapping[str, Any]], check_id: str) -> Verdict | None:
+    """The self-check verdict the student saw in this cell, if an honest ``verify`` showed one.
+
+    Kept by the grader for the TA (what the student was told before the hidden test ran); it is
+    the kernel's word, so it never decides a point.
+    """
+    return next((v for o in _merge_streams(outputs) if (v := _published(o, check_id, False)) is not None), None)
+
+
 def describe(output: Mapping[str, Any]) -> str:
     """A short, single-line account of an output, for the review record and the log."""
     kind = output.get("output_type")

@@ -147,7 +147,10 @@ def check_architecture(ctx: Context) -> Notes:
     computes softmax twice, and each cell's message names its own half of the fix.
     """
     model = _model(ctx)
-    arch = model_facts.architecture(_built(model))
+    if not model_facts.flat_layers(model):  # an empty Sequential cannot be built at all
+        raise Mistake("architecture.no_weighted_layer")
+    built = _built(model)
+    arch = model_facts.architecture(built)
     if not arch.weighted:
         raise Mistake("architecture.no_weighted_layer")
     last = arch.weighted[-1]
@@ -161,6 +164,11 @@ def check_architecture(ctx: Context) -> Notes:
         raise Mistake("architecture.wrong_inputs", inputs=last.kernel.shape[0])
     if arch.unexpected:
         raise Mistake("architecture.unexpected_layer", layer=", ".join(arch.unexpected))
+    shapes = model_facts.io_shapes(built)
+    if shapes is not None and shapes[0] != (784,):  # e.g. Flatten(input_shape=(28, 28)) on flat rows
+        raise Mistake("architecture.wrong_input_shape", shape=shapes[0])
+    if shapes is not None and shapes[1] != (10,):  # e.g. a Reshape that leaves an extra axis
+        raise Mistake("architecture.wrong_output_shape", shape=shapes[1])
     if arch.output_activation == "softmax":
         if model_facts.compile_config(model) is not None and model_facts.loss_facts(model.loss).from_logits:
             raise Mistake("architecture.softmax_with_logits_loss")
@@ -313,7 +321,9 @@ def check_argmax_axis(ctx: Context) -> Notes:
     y_predict = np.asarray(ctx.get("y_predict"))
     n = len(ctx.reference.y_test)
     if y_predict.shape != (n,):
-        if axis0 or y_predict.shape == (10,):
+        # Ten labels are what an axis-0 argmax of the (n, 10) table gives, unless the table
+        # itself has ten rows (only ten images were predicted): then the rows are the mistake.
+        if axis0 or (y_predict.shape == (10,) and _student_array(ctx, "probability", (10, 10)) is None):
             raise Mistake(axis0 or "argmax.axis0")
         raise Mistake("argmax.wrong_shape", shape=y_predict.shape, expected=(n,))
     scores, notes = _scores(ctx)

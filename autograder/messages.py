@@ -269,6 +269,18 @@ MISTAKES: dict[str, MistakeText] = {
         ("The Dense layer has {inputs} inputs. Each image is a vector of 784 (=28x28) pixels.",
          "Pass `X_train` unchanged (784 columns) to `fit`."),
     ),
+    "architecture.wrong_input_shape": _m(
+        ("モデルの入力の形が {shape} になっています。`X_train` の各行は 784 (=28×28) 個の画素を並べたベクトルです。",
+         "`input_shape=(28, 28)` の Flatten を外すか、入力の形を `(784,)` にしてください。"),
+        ("The model expects inputs of shape {shape}. Each row of `X_train` is a vector of 784 (=28x28) pixels.",
+         "Drop the `Flatten(input_shape=(28, 28))` layer or declare the input shape as `(784,)`."),
+    ),
+    "architecture.wrong_output_shape": _m(
+        ("モデルの出力の形が画像 1 枚あたり {shape} になっています。10 個の値 (形 (10,)) が必要です。",
+         "最後の Dense(10) の前で `Flatten()` を使い、出力に余分な軸を残さないでください。"),
+        ("The model's output per image has shape {shape}; it must be 10 values (shape (10,)).",
+         "Use `Flatten()` before the last Dense(10) so that no extra axis is left in the output."),
+    ),
     "architecture.nonlinear_activation": _m(
         ("出力層に活性化関数 `{activation}` が付いています。この出力はロジット (活性化なし) であるべきです。",
          "`Dense(10)` から `activation=...` を外してください。確率への変換は練習11で softmax を使って行います。"),

@@ -18,7 +18,9 @@ import keras
 from .saved_model import FUNCTION_ALIASES
 
 # Layers without weights that may stand in the lesson's model without changing it.
-_NEUTRAL_LAYERS = ("InputLayer", "Flatten")
+# Layers that only move values between axes. Reshape then Flatten (a tutorial's image round
+# trip) leaves the 784 pixels in order; check_architecture checks the shapes at both ends.
+_NEUTRAL_LAYERS = ("InputLayer", "Flatten", "Reshape")
 _ACTIVATION_LAYERS = ("Activation", "Softmax", "ReLU")
 _ACCURACY_METRICS = {"accuracy", "acc", "sparse_categorical_accuracy", "sparsecategoricalaccuracy"}
 _LOSS_ALIASES = {
@@ -35,6 +37,21 @@ def flat_layers(model: keras.Model) -> list[keras.layers.Layer]:
     for layer in model.layers:
         out.extend(flat_layers(layer) if isinstance(layer, keras.Model) else [layer])
     return out
+
+
+def io_shapes(model: keras.Model) -> tuple[tuple, tuple] | None:
+    """The per-image input and output shapes of a built model; ``None`` where Keras cannot say.
+
+    The Dense kernel's 784 rows do not show the input the model takes: ``Flatten`` makes 784
+    rows from a 28x28 image, which the lesson's flat ``X_train`` rows are not.
+    """
+    try:
+        inputs, outputs = model.input_shape, model.output_shape
+    except Exception:  # noqa: BLE001 - a subclassed model has no static shapes
+        return None
+    if not (isinstance(inputs, tuple) and isinstance(outputs, tuple)):  # several inputs or outputs
+        return None
+    return tuple(inputs[1:]), tuple(outputs[1:])
 
 
 def _activation_name(activation: object) -> str:

@@ -42,7 +42,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from .artifacts import MANIFEST
-from .cell_transcript import foreign_outputs
+from .cell_transcript import foreign_outputs, shown_self_check
 from .crashes import cell_errors
 from .sandbox import prepare_artifact_dir
 from .triage import REPAIRS_KEY, log_repairs, restore_cells
@@ -55,6 +55,7 @@ REVIEW_KEY = "autograder_review"
 WITHOUT_MODEL_NOTE = "verdict.without_model"  # see autograder.checks: decided without the model
 OVERRIDDEN_NOTE = "verdict.overridden"  # note on a verdict where the kernel's disagreed
 FOREIGN_OUTPUT_NOTE = "verdict.foreign_output"  # note where the kernel wrote outputs the check did not
+SHOWN_SELF_CHECK = "self_check_shown"  # cell metadata["autograder"]: what the kernel's self-check said
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -179,6 +180,8 @@ class CleanProcessVerdict(NbGraderPreprocessor):
     (:data:`REVIEW_KEY`): the kernel's own pass/fail disagreed with the clean verdict
     (``tampered``), or the kernel wrote anything into the cell beyond what the check's
     ``verify`` calls publish (``foreign_outputs``, see :mod:`autograder.cell_transcript`).
+    What the student's self-check showed, when the cell is otherwise honest, stays in the cell's
+    metadata (:data:`SHOWN_SELF_CHECK`) so a TA can compare it with the grade.
     """
 
     timeout = Integer(600, help="Seconds the clean process may take for one notebook").tag(config=True)
@@ -216,6 +219,9 @@ class CleanProcessVerdict(NbGraderPreprocessor):
             found = foreign_outputs(cell.outputs, grade_id, cell.source, kernel_died=stopped)
             if found:
                 foreign[grade_id] = found
+            shown = None if found else shown_self_check(cell.outputs, grade_id)
+            if shown is not None:  # for the TA's record only: outputs and points are the clean verdict's
+                cell.metadata.setdefault("autograder", {})[SHOWN_SELF_CHECK] = shown.to_json()
             disagrees = _kernel_passed(cell) != clean.passed
             if disagrees:
                 disagreements.append(grade_id)

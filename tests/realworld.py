@@ -459,11 +459,9 @@ MISTAKES: list[RealCase] = [
     # A 28x28 tutorial on the lesson's flat rows: fit fails at once (the model expects
     # (28, 28) images), so nothing is trained and Practice 11's predict fails the same way.
     # The Dense kernel has 784 rows only because Flatten makes them: the model's input is a
-    # 28x28 image, not the lesson's 784-pixel vector, which is what "784 inputs" in
-    # check_architecture's docstring means. `architecture.wrong_inputs` is the closest
-    # existing id; its text speaks of the Dense layer's inputs, so a message naming the 28x28
-    # input shape would be better (new id). The grader cannot run the model on its data, so
-    # check_accuracy reports input.model_failed.
+    # 28x28 image, not the lesson's 784-pixel vector: architecture.wrong_input_shape names
+    # the (28, 28) input. The grader cannot run the model on its data, so check_accuracy
+    # reports input.model_failed.
     RealCase("rw_m_flatten_28x28_on_flat_rows", _answers("""\
 from tensorflow import keras
 
@@ -478,7 +476,7 @@ model.compile(optimizer=tf.keras.optimizers.SGD(0.1),
               metrics=['accuracy'])
 
 model.fit(X_train, y_train, epochs=5, batch_size=256)""", PROBABILITIES_P11), expect(
-        check_architecture="architecture.wrong_inputs",
+        check_architecture="architecture.wrong_input_shape",
         check_training="training.not_fitted",
         check_accuracy="input.model_failed",
         check_probability="input.missing",
@@ -714,9 +712,9 @@ first_label = np.argmax(probability[0])"""), expect(
     # Keras 2's Adam(lr=...) raises in Keras 3 before compile runs; `loss_fn`, on the next
     # line, is never defined. The author's InputLayer + Reshape((28, 28, 1)) + Flatten turns
     # the 784 inputs into an image and back: the model computes exactly a Dense(10) of the
-    # 784 pixels, so the architecture is the lesson's (debatable: the grader tolerates only
-    # InputLayer and Flatten today, and would report architecture.unexpected_layer). The
-    # model is built by its InputLayer and predicts, untrained.
+    # 784 pixels, so the architecture is the lesson's (Reshape is a shape-only layer; the
+    # check compares the model's input and output shapes). The model is built by its
+    # InputLayer and predicts, untrained.
     RealCase("rw_m_adam_lr_keyword", _answers("""\
 from tensorflow.keras.models import Sequential
 from tensorflow.keras.layers import InputLayer, Reshape, Flatten, Dense
@@ -928,8 +926,8 @@ first_label = np.argmax(probability[0])"""), expect(
     # and predictions for the first ten test images only.
     # y_predict then has 10 labels. It is not an axis-0 argmax (none is written, and the
     # probabilities are 10 x 10 because only 10 images were predicted), so the per-image
-    # shape mistake is the one to name, not argmax.axis0, which the grader infers today from
-    # the length 10 alone. accuracy_score raises on 1 000 labels against 10 predictions.
+    # shape mistake is the one to name, not argmax.axis0 (which ten labels from an (n, 10)
+    # table would be). accuracy_score raises on 1 000 labels against 10 predictions.
     RealCase("rw_m_first_ten_test_images", _answers("""\
 from tensorflow import keras
 from tensorflow.keras import layers

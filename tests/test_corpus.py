@@ -15,8 +15,8 @@ import pytest
 
 from autograder import course
 from autograder.spec import ASSIGNMENT, CHECK_POINTS, NOTEBOOK
-from autograder.thresholds import accuracy_threshold, self_check_bar
-from autograder.verdict import VERDICT_MIME, Verdict
+from autograder.preprocessors import SHOWN_SELF_CHECK
+from autograder.verdict import Verdict
 from corpus import CASES, CORRECT, MISTAKES
 
 TRACEBACK_MARKERS = ("Traceback", 'File "', "NameError")
@@ -110,31 +110,17 @@ TABLE_END = "<!-- end of the self-check table -->"
 
 
 def _self_check(graded_class, case_name: str) -> dict[str, Verdict]:
-    """Each check cell's self-check verdict, as the grading kernel published it.
+    """Each check cell's self-check verdict, as the grading kernel showed it to the student.
 
-    Where the kernel's verdict differs from the clean process's in id, the clean verdict replaces
-    the cell's outputs. By design that happens only for check_accuracy, whose self-check has its
-    own id (``accuracy.far_below``, no pass mark shown): the self-check verdict is then the one
-    its rule gives for the accuracy grading measured (all of the corpus is the scaled sample).
+    The grader replaces a test cell's outputs by the clean verdict and keeps the kernel's visible
+    verdict in the cell's metadata (``SHOWN_SELF_CHECK``); every corpus notebook runs to its end,
+    so every check cell has one.
     """
     path = graded_class.root / "autograded" / case_name / ASSIGNMENT / NOTEBOOK
-    found = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        check_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if check_id not in CHECK_POINTS:
-            continue
-        published = [o["data"][VERDICT_MIME] for o in cell.get("outputs", [])
-                     if o.get("output_type") == "display_data" and VERDICT_MIME in o.get("data", {})]
-        kernel = [v for v in published if not v.get("hidden") and not v.get("clean")]
-        if kernel:
-            found[check_id] = Verdict.from_json(kernel[0])
-            continue
-        graded = Verdict.from_json(published[-1])
-        assert (check_id, graded.mistake_id) == ("check_accuracy", "accuracy.below_threshold"), (case_name, graded)
-        assert graded.fields["threshold"] == accuracy_threshold("sample", "scaled")
-        assert graded.fields["accuracy"] < self_check_bar("sample", "scaled"), (case_name, graded)
-        found[check_id] = Verdict(check_id, False, "accuracy.far_below")
-    return found
+    cells = [c for c in nbformat.read(path, as_version=4).cells
+             if c.metadata.get("nbgrader", {}).get("grade_id") in CHECK_POINTS]
+    return {c.metadata.nbgrader.grade_id: Verdict.from_json(c.metadata["autograder"][SHOWN_SELF_CHECK])
+            for c in cells}
 
 
 def _label(verdict: Verdict) -> str:

