@@ -41,7 +41,8 @@ class Unreadable:
 
     def __init__(self, name: str, reason: str, mistake_id: str = "input.unreadable",
                  fields: Mapping[str, object] | None = None) -> None:
-        self.name, self.reason, self.mistake_id = name, reason, mistake_id
+        # One line: Keras' errors run over several, and the reason is quoted inside a sentence.
+        self.name, self.reason, self.mistake_id = name, " ".join(reason.split())[:200], mistake_id
         self.fields = dict(fields or {})
 
     def __repr__(self) -> str:
@@ -189,9 +190,9 @@ def _load_model(folder: ArtifactFolder, manifest: dict[str, Any]) -> Any:
     except ArtifactError as exc:
         return Unreadable("model", str(exc))
     except saved_model.ModelRefused as exc:
-        return Unreadable("model", exc.reason[:200], exc.mistake_id, exc.fields)
+        return Unreadable("model", exc.reason, exc.mistake_id, exc.fields)
     except Exception as exc:  # noqa: BLE001 - anything else Keras refuses, e.g. mismatched weights
-        return Unreadable("model", f"{type(exc).__name__}: {exc}"[:200])
+        return Unreadable("model", f"{type(exc).__name__}: {exc}")
     model = loaded.model
     saved_model.set_problems(model, loaded.problems)
     model.history = training_history(manifest.get("training"))
@@ -217,9 +218,9 @@ def load_artifacts(directory: Path) -> dict[str, Any]:
                     raise ArtifactError(f"not numeric ({array.dtype})")
                 namespace[name] = array
             except (ArtifactError, ValueError, OSError, EOFError) as exc:
-                namespace[name] = Unreadable(name, str(exc)[:200])
+                namespace[name] = Unreadable(name, str(exc))
         for name, reason in manifest.get("unreadable", {}).items():
-            namespace[name] = Unreadable(name, reason[:200])
+            namespace[name] = Unreadable(name, reason)
         if manifest.get("model"):
             namespace["model"] = _load_model(folder, manifest)
     return namespace

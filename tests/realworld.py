@@ -877,7 +877,9 @@ model.fit(dataset, epochs=10, steps_per_epoch=30,
     # fails when it looks the name up. check_loss names the loss it cannot use
     # (loss.wrong_loss). The model had no input shape, and Keras 3 leaves the weights that
     # the failing fit created unusable: predict fails in Practice 11 and for the grader
-    # alike (see corpus.m_categorical_crossentropy).
+    # alike (see corpus.m_categorical_crossentropy). The clean process cannot load those
+    # weights either, so check_architecture fails closed (input.unreadable, a one-line reason)
+    # and the kernel's pass is overridden and flagged for a TA.
     RealCase("rw_m_misspelt_loss_name", _answers("""\
 from tensorflow.keras.utils import to_categorical
 
@@ -895,6 +897,7 @@ model.fit(X_train, train_labels, epochs=5, batch_size=64)""", PROBABILITIES_P11,
 y_predict = np.argmax(probability, axis=1)
 accuracy = accuracy_score(y_test, y_predict)
 eval_loss, eval_accuracy = model.evaluate(X_test, test_labels)"""), expect(
+        check_architecture="input.unreadable",
         check_loss="loss.wrong_loss",
         check_training="training.not_fitted",
         check_accuracy="input.model_failed",
