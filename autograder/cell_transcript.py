@@ -166,7 +166,7 @@ def shown_self_check(outputs: Sequence[Mapping[str, Any]], check_id: str) -> Ver
     Kept by the grader for the TA (what the student was told before the hidden test ran); it is
     the kernel's word, so it never decides a point.
     """
-    return next((v for o in _merge_streams(outputs) if (v := _published(o, check_id, False)) is not None), None)
+    return next((v for o in map(_canonical, outputs) if (v := _published(o, check_id, False)) is not None), None)
 
 
 def describe(output: Mapping[str, Any]) -> str:
