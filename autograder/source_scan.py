@@ -119,11 +119,6 @@ def argmax_axis0(tree: ast.AST | None) -> str | None:
     return found
 
 
-def uses_argmax_axis0(tree: ast.AST | None) -> bool:
-    """True when the cell takes an argmax along axis 0 (explicitly or by ``tf.argmax``'s default)."""
-    return argmax_axis0(tree) is not None
-
-
 def _last_assignment(tree: ast.AST | None, name: str) -> ast.Assign | None:
     """The last plain ``name = ...`` statement in ``tree`` (source order)."""
     if tree is None:

@@ -13,14 +13,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import course
 from autograder.spec import ASSIGNMENT, CHECK_POINTS, NOTEBOOK
 from autograder.preprocessors import SHOWN_SELF_CHECK
 from autograder.verdict import Verdict
+from case_checks import (
+    assert_english_messages, assert_expected_verdicts, assert_scores_follow_verdicts,
+    assert_shows_rendered_message,
+)
 from corpus import CASES, CORRECT, MISTAKES
-
-TRACEBACK_MARKERS = ("Traceback", 'File "', "NameError")
-
 
 def _case_id(case) -> str:
     return case.name
@@ -43,63 +43,24 @@ def test_every_check_is_failed_by_some_case():
     assert set(failing) == set(CHECK_POINTS), failing
 
 
-def _shown(result: course.CellResult) -> str:
-    return result.output
-
-
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_case_gets_the_expected_verdict_in_every_cell(graded_class, case):
-    results = graded_class.results[case.name]
-    assert set(results) == set(CHECK_POINTS)
-    got = {}
-    for check_id, result in results.items():
-        assert result.verdict is not None, f"{check_id}: no verdict published"
-        assert result.verdict.check_id == check_id
-        got[check_id] = None if result.verdict.passed else result.verdict.mistake_id
-    assert got == case.expected
+    assert_expected_verdicts(graded_class.results[case.name], case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_case_notes_and_scores_follow_the_verdict(graded_class, case):
-    for check_id, result in graded_class.results[case.name].items():
-        verdict = result.verdict
-        assert verdict is not None
-        if verdict.passed:
-            assert verdict.notes == case.notes.get(check_id, ()), check_id
-            assert result.score == result.max_score == CHECK_POINTS[check_id], check_id
-        else:
-            assert result.score == 0, check_id
+    assert_scores_follow_verdicts(graded_class.results[case.name], case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_cell_shows_exactly_the_rendered_message_and_no_traceback(graded_class, case):
-    for check_id, result in graded_class.results[case.name].items():
-        verdict = result.verdict
-        assert verdict is not None
-        shown = _shown(result)
-        expected = "\n".join(verdict.lines())  # the session runs in Japanese (conftest)
-        assert expected in shown, (check_id, shown)
-        lines = [ln for ln in shown.splitlines() if ln.strip()]
-        if verdict.passed:
-            assert not any(ln.startswith("✘") for ln in lines), (check_id, shown)
-        else:
-            # one failure line and its hint, and nothing of Python's own error report (the message
-            # itself may name the exception the student's cell raised)
-            assert [ln for ln in lines if ln.startswith("✘")] == [verdict.lines()[0]], (check_id, shown)
-            rest = shown.replace(expected, "")
-            for marker in TRACEBACK_MARKERS:
-                assert marker not in rest, (check_id, marker, shown)
+    assert_shows_rendered_message(graded_class.results[case.name])
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.correct], ids=_case_id)
 def test_failure_messages_render_in_english_too(graded_class, case):
-    for check_id, result in graded_class.results[case.name].items():
-        verdict = result.verdict
-        if verdict is None or verdict.passed:
-            continue
-        problem, hint = verdict.lines("en")[:2]
-        assert problem.startswith("✘ ") and hint.startswith("Hint: ")
-        assert Verdict.from_json(verdict.to_json()).lines("en")[:2] == [problem, hint]
+    assert_english_messages(graded_class.results[case.name])
 
 
 # --- The self-check tells the truth: README's table -----------------------------------------------
