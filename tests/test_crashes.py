@@ -9,6 +9,7 @@ clean process's request handler with saved artifacts.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -229,12 +230,15 @@ def shell(monkeypatch):
 
     monkeypatch.setattr(autograder.cells, "Context",
                         lambda namespace, sources, **kwargs: Context(namespace, sources, loader=lambda: DATA, **kwargs))
+    # The shell puts its own module in sys.modules["__main__"]; give the real one back afterwards.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     shell = InteractiveShell.instance()
     shell.reset(new_session=True)
     shell.user_ns.update(student_arrays())
     shell.user_ns.update(np=np, tf=tf, accuracy_score=accuracy_score, verify=verify)
     yield shell
     shell.reset(new_session=True)
+    InteractiveShell.clear_instance()
 
 
 def _verify_in(shell, check_id: str) -> list[str]:

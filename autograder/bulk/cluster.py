@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,19 @@ class WorkerOutputToFile(WorkerPlugin):
         os.close(fd)
 
 
+def _make_main_spawnable() -> None:
+    """Give ``__main__`` the ``__spec__`` attribute that multiprocessing's spawn reads.
+
+    An IPython shell in this process (a notebook or console that calls the grader, or an
+    embedded shell) replaces ``__main__`` with a stand-in module without one; every local
+    worker would then fail to start ("Nanny failed to start"). ``None`` is what a script's
+    ``__main__`` has, and tells spawn there is no main module to re-import.
+    """
+    main = sys.modules.get("__main__")
+    if main is not None and not hasattr(main, "__spec__"):
+        main.__spec__ = None
+
+
 @contextmanager
 def dask_client(scheduler: str | None, workers: int, log_dir: Path) -> Iterator[Client]:
     """A connected client; the local cluster, if we started one, is shut down on exit.
@@ -57,6 +71,7 @@ def dask_client(scheduler: str | None, workers: int, log_dir: Path) -> Iterator[
         with client:
             yield client
         return
+    _make_main_spawnable()
     with warnings.catch_warnings():
         # Without a dashboard the scheduler still serves its health routes, on 8787 if it can;
         # another cluster on this machine only moves them elsewhere, which needs no warning.
