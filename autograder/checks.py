@@ -93,6 +93,19 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _copy_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+    """A fresh layer with ``layer``'s settings, its activation passed as the object itself.
+
+    Keras writes a function such as ``tf.nn.softmax`` into a config by a bare name it cannot
+    read back, so a plain ``clone_model`` of the TF 2 tutorial's model fails although every
+    part of it is standard.
+    """
+    config = layer.get_config()
+    if callable(getattr(layer, "activation", None)):
+        config["activation"] = layer.activation
+    return layer.__class__.from_config(config)
+
+
 def _built(model: keras.Model) -> keras.Model:
     """A model whose layers have weights to inspect.
 
@@ -102,7 +115,7 @@ def _built(model: keras.Model) -> keras.Model:
     if model.built and model.weights:
         return model
     try:
-        probe = keras.models.clone_model(model)
+        probe = keras.models.clone_model(model, clone_function=_copy_layer)
         probe.build((None, 784))
     except Exception:  # noqa: BLE001 - a model that cannot even be built
         raise Mistake("architecture.not_built") from None

@@ -212,6 +212,15 @@ def test_architecture_of_an_unfitted_model_is_judged_on_a_built_clone():
     assert not model.built  # the student's model is untouched
 
 
+@pytest.mark.parametrize("activation", [tf.nn.softmax, tf.nn.relu], ids=["tf.nn.softmax", "tf.nn.relu"])
+def test_an_unfitted_model_with_a_tf_function_activation_is_judged_too(activation):
+    """The clone keeps a ``tf.nn`` activation as an object: Keras cannot read its config back."""
+    model = build([keras.layers.Dense(10, activation=activation)], fit=())
+    assert not model.built
+    expected = "architecture.softmax_with_logits_loss" if activation is tf.nn.softmax else "architecture.nonlinear_activation"
+    assert mistake("check_architecture", {"model": model}) == expected
+
+
 @pytest.mark.parametrize(("layers", "expected", "fields"), [
     (lambda: [keras.layers.Dense(1)], "architecture.wrong_units", {"units": 1}),
     (lambda: [keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)], "architecture.extra_layers",
