@@ -103,7 +103,10 @@ def test_sigint_then_resume_gives_the_uninterrupted_grades(class_of_20, cluster,
     ledger = root / ".nn-autograder" / course.ASSIGNMENT / "ledger.jsonl"
     grader = subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", "--course", str(root), "--scheduler", cluster,
-         "--memory-limit", MEMORY_LIMIT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--memory-limit", MEMORY_LIMIT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C at a terminal: a suite started in the background inherits SIGINT ignored, and
+        # Python then installs no KeyboardInterrupt handler in the grader.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 600
     while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 8):
         assert grader.poll() is None and time.monotonic() < deadline, grader.communicate()
