@@ -175,7 +175,8 @@ class Context:
             raise Mistake("input.missing", name=name, cell=cell)
         value = self.namespace[name]
         if isinstance(value, Unreadable):  # the clean process could not carry it over
-            raise Mistake(value.mistake_id, name=name, reason=value.reason, **value.fields)
+            raise Mistake(value.mistake_id, name=name, reason=value.reason,
+                          **{"cell": DEFINED_IN[name], **value.fields})
         return value
 
     def has(self, name: str) -> bool:

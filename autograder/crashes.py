@@ -74,6 +74,8 @@ _MODEL = ("model", "practice10")
 EXPLAINED: dict[str, tuple[str, str]] = {
     "input.missing": ("{name}", "{cell}"),
     "input.missing_upstream": ("{upstream}", "{upstream_cell}"),
+    # a model left half-built by a crashed fit cannot be saved or reloaded either
+    "input.unreadable": ("{name}", "{cell}"),
     "loss.loss_fn_missing": ("loss_fn", "practice10"),
     "loss.not_compiled": _MODEL,
     "training.not_compiled": _MODEL,

@@ -188,6 +188,20 @@ def test_compile_crash_explains_not_compiled():
         assert "learning_rate" in verdict.lines("ja")[1]
 
 
+def test_a_model_left_unreadable_by_a_crashed_cell_names_the_crash():
+    """A fit that crashed on a misspelt loss leaves a model the clean process cannot reload."""
+    error = _record(lambda: keras.losses.get("categorial_crossentropy"))
+    model = artifacts.Unreadable("model", "ValueError: A total of 1 objects could not be loaded")
+    for check_id in ("check_architecture", "check_loss", "check_training"):
+        verdict = check(check_id, {"model": model}, errors=[None, error])
+        assert verdict.mistake_id == "input.unreadable", check_id  # the id stays: it fails closed
+        assert (verdict.fields["cause"], verdict.fields["crash_cell"]) == ("crash.other", "practice10"), check_id
+        assert "練習10 のセルが ValueError で止まりました" in verdict.lines("ja")[0]
+        assert "categorial_crossentropy" in verdict.lines("ja")[0]
+    # without a crash the plain reason is all there is
+    assert "cause" not in check("check_architecture", {"model": model}, errors=[None, None]).fields
+
+
 def test_a_later_successful_run_of_the_cell_is_not_blamed(lesson_ns):
     ns = _without(lesson_ns, "eval_accuracy")
     error = _record(lambda: exec("a, b = 0.5"))
