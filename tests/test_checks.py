@@ -215,8 +215,12 @@ def test_architecture_of_an_unfitted_model_is_judged_on_a_built_clone():
 @pytest.mark.parametrize("activation", [tf.nn.softmax, tf.nn.relu], ids=["tf.nn.softmax", "tf.nn.relu"])
 def test_an_unfitted_model_with_a_tf_function_activation_is_judged_too(activation):
     """The clone keeps a ``tf.nn`` activation as an object: Keras cannot read its config back."""
-    model = build([keras.layers.Dense(10, activation=activation)], fit=())
-    assert not model.built
+    model = keras.Sequential([keras.layers.Dense(10, activation=activation)])
+    model.compile(optimizer="adam", metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    clone = keras.models.clone_model(model, clone_function=checks._copy_layer)  # a plain clone raises
+    clone.build((None, 784))
+    assert clone.layers[-1].activation is activation
     expected = "architecture.softmax_with_logits_loss" if activation is tf.nn.softmax else "architecture.nonlinear_activation"
     assert mistake("check_architecture", {"model": model}) == expected
 
